@@ -1,0 +1,1 @@
+"""The assembler: TSP assembly text -> placed, encoded instructions -> program image."""

@@ -1,0 +1,295 @@
+"""Bind a parsed instruction to the ISA: queue, mnemonic, suffixes, operands.
+
+Every check reports where the problem is and what would be legal there.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+from ..isa.model import Field, InstrSpec, Isa, Queue
+from . import ast
+from .diagnostics import Collector
+from .encoding import encode, stream_codes
+from .expr import ExprError, evaluate
+
+_GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
+_LINK = re.compile(r"L(\d+)$")
+
+
+def _close(word: str, options, n: int = 3) -> str:
+    found = difflib.get_close_matches(word, list(options), n=n, cutoff=0.6)
+    return ("did you mean " + " or ".join(f"`{f}`" for f in found) + "?") if found else ""
+
+
+def _ranges(names: list[str]) -> str:
+    """MEM_W0 MEM_W1 ... -> MEM_W0..MEM_W43 (compact, for hints)."""
+    groups: dict[str, list[int]] = {}
+    order: list[str] = []
+    for n in names:
+        m = re.match(r"(.*?)(\d+)$", n)
+        key, num = (m.group(1), int(m.group(2))) if m else (n, -1)
+        if key not in groups:
+            order.append(key)
+        groups.setdefault(key, []).append(num)
+    out = []
+    for key in order:
+        nums = sorted(groups[key])
+        if nums == [-1]:
+            out.append(key)
+        elif len(nums) > 2 and nums == list(range(nums[0], nums[-1] + 1)):
+            out.append(f"{key}{nums[0]}..{key}{nums[-1]}")
+        else:
+            out.extend(f"{key}{x}" for x in nums)
+    return ", ".join(out)
+
+
+class Binder:
+    """Binds instructions of one program; caches mnemonic lookups."""
+
+    def __init__(self, isa: Isa, diags: Collector):
+        self.isa = isa
+        self.diags = diags
+        self.streams = stream_codes()
+        self._mnemonics: dict[str, tuple] = {}
+        links = isa.param("c2c.links")
+        self.links_per_hemi = links // 2
+
+    # -- mnemonic ---------------------------------------------------------
+    def mnemonic(self, opname: str):
+        """opname -> (spec, {field: value}) or (None, message, hint)."""
+        hit = self._mnemonics.get(opname)
+        if hit is None:
+            hit = self._mnemonics[opname] = self._resolve_mnemonic(opname)
+        return hit
+
+    def _resolve_mnemonic(self, opname: str):
+        base, *suffixes = opname.split(".")
+        spec = self.isa.by_name.get(base)
+        if spec is None:
+            return (None, f"unknown instruction `{base}`", _close(base, self.isa.by_name) or
+                    "see docs/isa.md for the instruction list")
+        values: dict[str, int] = {}
+        items = list(spec.suffixes)
+        form = spec.syntax.split(" ")[0]
+        i = 0
+        for sfx in suffixes:
+            while i < len(items):
+                item = items[i]
+                f = self.isa.fields[item.field]
+                i += 1
+                if f.kind == "flag":
+                    if sfx == f.name:
+                        values[f.name] = 1
+                        break
+                    continue  # optional flag absent
+                if sfx in f.values:
+                    code = f.values.index(sfx)
+                    allowed = spec.allow.get(f.name)
+                    if allowed is not None and code not in allowed:
+                        legal = ", ".join(f.values[c] for c in sorted(allowed))
+                        return (None, f"`{base}` has no .{sfx} form", f"{f.name} may be {legal}")
+                    values[f.name] = code
+                    break
+                legal = self._legal_values(spec, f)
+                return (None, f"`.{sfx}` is not a {f.doc or f.name} of `{base}`",
+                        f"write {form}; {f.name} is one of {legal}")
+            else:
+                return (None, f"`{opname}` has too many suffixes", f"write {form}")
+        for item in items:
+            if not item.optional and item.field not in values:
+                f = self.isa.fields[item.field]
+                return (None, f"`{opname}` needs a .{item.field} suffix",
+                        f"write {form}; {f.name} is one of {self._legal_values(spec, f)}")
+        if "sat" in values and values["sat"]:
+            t = values.get(spec.saturating_field)
+            if t not in spec.saturating:
+                legal = ", ".join(self.isa.dtypes[c] for c in sorted(spec.saturating))
+                return (None, f"`.sat` does not apply to `{opname}`",
+                        f"saturation applies to {legal} results")
+        return (spec, values)
+
+    def _legal_values(self, spec: InstrSpec, f: Field) -> str:
+        allowed = spec.allow.get(f.name)
+        vals = [v for i, v in enumerate(f.values) if allowed is None or i in allowed]
+        return ", ".join(str(v) for v in vals)
+
+    # -- whole instruction --------------------------------------------------
+    def bind(self, node: ast.Instr, symbols) -> tuple[Queue, InstrSpec, tuple, int] | None:
+        isa = self.isa
+        queue = isa.queue_by_name.get(node.queue)
+        if queue is None:
+            self.diags.error(node.pos(node.qtok), f"unknown queue `{node.queue}`",
+                             _close(node.queue, isa.queue_by_name) or
+                             "queues are " + _ranges([q.name for q in isa.queues]))
+            return None
+        hit = self.mnemonic(node.opname)
+        if hit[0] is None:
+            self.diags.error(node.pos(node.optok), hit[1], hit[2])
+            return None
+        spec, sfx_values = hit
+        if not spec.legal_on(queue.unit):
+            units = " or ".join(spec.units)
+            legal_here = [s.name for s in isa.by_unit[queue.unit] if "*" not in s.units]
+            on = _ranges([q.name for q in isa.queues if q.unit in spec.units])
+            self.diags.error(
+                node.pos(node.qtok),
+                f"{queue.name} cannot issue {node.opname} (a {units} instruction)",
+                f"{node.opname} issues on {on}; {queue.name} is a {queue.unit} queue and issues "
+                f"{', '.join(legal_here)} (and nop, repeat, sync, notify, ... on every queue)")
+            return None
+        values = self._operands(node, spec, queue, symbols)
+        if values is None:
+            return None
+        for name, v in sfx_values.items():
+            values[spec.field_index[name]] = v
+        for item in spec.suffixes:
+            if item.optional and item.field not in sfx_values:
+                values[spec.field_index[item.field]] = spec.defaults.get(item.field, 0)
+        if not self._groups(node, spec, values):
+            return None
+        vals = tuple(values)
+        return queue, spec, vals, encode(spec, vals)
+
+    def _operands(self, node: ast.Instr, spec: InstrSpec, queue: Queue, symbols) -> list | None:
+        items = spec.operands
+        given = node.operands
+        required = sum(1 for o in items if not o.optional)
+        form = spec.syntax
+        if not required <= len(given) <= len(items):
+            n = f"{required}" if required == len(items) else f"{required} to {len(items)}"
+            pos = node.pos(given[len(items)][2] if len(given) > len(items) else node.optok)
+            self.diags.error(pos, f"{spec.name} takes {n} operand{'s' if len(items) != 1 else ''}, "
+                             f"got {len(given)}", f"write {form}")
+            return None
+        values: list = [0] * len(spec.fields)
+        ok = True
+        for i, item in enumerate(items):
+            if i >= len(given):
+                values[spec.field_index[item.field]] = spec.defaults[item.field]
+                continue
+            sep, expr, tok = given[i]
+            if sep != item.sep:
+                want = "',' " if item.sep == "," else "'->' "
+                self.diags.error(node.pos(tok), f"expected {want}before operand {item.field}",
+                                 f"write {form}")
+                ok = False
+                continue
+            f = spec.fields[spec.field_index[item.field]]
+            v = self._operand(node, spec, queue, f, expr, tok, symbols)
+            if v is None:
+                ok = False
+            else:
+                values[spec.field_index[item.field]] = v
+        return values if ok else None
+
+    def _operand(self, node, spec, queue, f: Field, expr, tok, symbols):
+        pos = node.pos(tok)
+        if f.kind == "stream":
+            if isinstance(expr, str):
+                code = self.streams.get(expr)
+                if code is not None:
+                    return code
+                m = _GROUP.match(expr)
+                if m:
+                    return self._group(node, spec, f, int(m.group(1)), int(m.group(2)), m.group(3), tok)
+            self.diags.error(pos, f"operand {f.name} of {spec.name} must be a stream, got `{_show(expr)}`",
+                             "streams are S0E..S31E (eastward) and S0W..S31W (westward); "
+                             "groups SG2_0E.., SG4_0E..")
+            return None
+        if f.kind == "link":
+            m = _LINK.match(expr) if isinstance(expr, str) else None
+            if not m or int(m.group(1)) >= (f.limit or 16):
+                self.diags.error(pos, f"operand {f.name} of {spec.name} must be a link L0..L{(f.limit or 16) - 1}, "
+                                 f"got `{_show(expr)}`")
+                return None
+            link = int(m.group(1))
+            hemi = link // self.links_per_hemi
+            want = 0 if queue.hemi == "W" else 1
+            if hemi != want:
+                lo = want * self.links_per_hemi
+                self.diags.error(pos, f"{queue.name} cannot drive link L{link}",
+                                 f"C2C queues of the {'west' if want == 0 else 'east'} SXM drive "
+                                 f"links L{lo}..L{lo + self.links_per_hemi - 1}")
+                return None
+            return link
+        if f.kind == "enum":
+            if isinstance(expr, str) and expr in f.values:
+                return f.values.index(expr)
+            self.diags.error(pos, f"operand {f.name} of {spec.name} must be one of "
+                             f"{', '.join(f.values)}, got `{_show(expr)}`")
+            return None
+        try:
+            value = evaluate(expr, symbols)
+        except ExprError as exc:
+            self.diags.error(pos, str(exc), exc.hint)
+            return None
+        if f.kind == "choice":
+            if value in f.values:
+                return f.values.index(value)
+            self.diags.error(pos, f"operand {f.name} of {spec.name} must be one of "
+                             f"{', '.join(str(v) for v in f.values)}, got {value}")
+            return None
+        lo, hi = f.value_range()
+        if not lo <= value <= hi:
+            self.diags.error(pos, f"{f.doc or f.name} {value} out of range for {spec.name}",
+                             f"{f.name} must be in {lo}..{hi}")
+            return None
+        return value
+
+    def _group(self, node, spec, f, size, index, direction, tok):
+        code = size * index
+        if size not in (1, 2, 4, 8, 16) or code + size > 32:
+            self.diags.error(node.pos(tok), f"no stream group SG{size}_{index}{direction}",
+                             "groups are SG<size>_<index><E|W> with size 1, 2, 4, 8 or 16 "
+                             "covering streams size*index .. size*index+size-1 < 32")
+            return None
+        return code | (32 if direction == "W" else 0)
+
+    def _groups(self, node, spec: InstrSpec, values: list) -> bool:
+        ok = True
+        for role in (spec.reads, spec.writes):
+            for name, width_spec in role.items():
+                width = self.group_width(spec, width_spec, values)
+                code = values[spec.field_index[name]]
+                base = code & 31
+                tok = next((t for (s, e, t), o in zip(node.operands, spec.operands) if o.field == name),
+                           node.optok)
+                if base + width > 32:
+                    d = "W" if code & 32 else "E"
+                    self.diags.error(node.pos(tok), f"{spec.name} needs {width} streams from S{base}{d}, "
+                                     f"past S31{d}", f"start the group at S{32 - width}{d} or lower")
+                    ok = False
+                elif isinstance(width_spec, int) and width_spec > 1 and base % width_spec:
+                    d = "W" if code & 32 else "E"
+                    legal = ", ".join(f"S{b}{d}" for b in range(0, 32, width_spec))
+                    self.diags.error(node.pos(tok), f"{spec.name} takes an aligned group of "
+                                     f"{width_spec} streams", f"{name} must be {legal}")
+                    ok = False
+        return ok
+
+    def group_width(self, spec: InstrSpec, width_spec, values) -> int:
+        return group_width(self.isa, spec, width_spec, values)
+
+
+def group_width(isa: Isa, spec: InstrSpec, width_spec, values) -> int:
+    """How many streams a stream operand covers, given the instruction's field values."""
+    if isinstance(width_spec, int):
+        return width_spec
+    square = width_spec.endswith("^2")
+    name = width_spec[:-2] if square else width_spec
+    f = spec.fields[spec.field_index[name]]
+    v = values[spec.field_index[name]]
+    if f.kind == "dtype":
+        w = isa.dtype_bytes[f.values[v]]
+    elif f.kind == "choice":
+        w = f.values[v]
+    else:
+        w = v
+    return w * w if square else w
+
+
+def _show(expr) -> str:
+    if isinstance(expr, (int, str)):
+        return str(expr)
+    return "expression"

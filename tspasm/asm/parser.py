@@ -1,0 +1,364 @@
+"""Parse TSP assembly with the Lark grammar in tsp.lark.
+
+Speed: a generated program repeats a few statement *shapes* (the text with every
+name and number replaced by a placeholder) millions of times.  Each new shape is
+parsed once by Lark; the resulting tree is compiled into a small Python function
+that builds the same syntax tree from the statement's actual tokens.  Statements
+Lark has not seen the shape of, multi-line statements and directives are parsed
+by Lark directly.  `parse_text(..., memoize=False)` always uses Lark directly;
+tests check both routes give the same trees.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable
+
+import lark
+from lark.lexer import Token
+
+from . import ast
+from .diagnostics import Collector, Diagnostic
+from .source import VALUE_TOKEN, Pos, Statement
+
+_COMMENT_START = re.compile(r"[;#]|//")
+_STRING_OR_COMMENT = re.compile(r'("(?:\\.|[^"\\\n])*")|((?:;|//|#)[^\n]*)')
+
+_TERMINAL_NAMES = {
+    "NAME": "a name", "OPNAME": "a mnemonic", "INT": "an integer", "FLOAT": "a number",
+    "STRING": 'a "string"', "_NL": "end of line", "BAR": "'|'", "SEP": "',' or '->'",
+    "LBRACE": "'{'", "RBRACE": "'}'", "LSQB": "'['", "RSQB": "']'", "LPAR": "'('",
+    "RPAR": "')'", "COMMA": "','", "COLON": "':'", "AT": "'@'", "EQUAL": "'='",
+    "PLUS": "'+'", "MINUS": "'-'", "TILDE": "'~'", "DOT": "'.'", "$END": "end of statement",
+}
+
+
+class _DropNewlinesInBrackets(lark.lark.PostLex):
+    """Newlines inside [...] and (...) continue the statement (long .data lists)."""
+
+    always_accept = ("_NL",)
+
+    def process(self, stream):
+        depth = 0
+        for tok in stream:
+            if tok.type in ("LSQB", "LPAR"):
+                depth += 1
+            elif tok.type in ("RSQB", "RPAR"):
+                depth = max(depth - 1, 0)
+            elif tok.type == "_NL" and depth:
+                continue
+            yield tok
+
+
+@functools.lru_cache(maxsize=1)
+def lark_parser() -> lark.Lark:
+    return lark.Lark.open(
+        "tsp.lark", rel_to=__file__, parser="lalr", lexer="contextual",
+        maybe_placeholders=True, postlex=_DropNewlinesInBrackets(),
+    )
+
+
+def parse_int(text: str) -> int:
+    """INT token -> int: 0x.., 0b.., decimal (leading zeros allowed), '_' separators."""
+    t = text.replace("_", "")
+    if len(t) > 1 and t[0] == "0" and t[1] in "xXbB":
+        return int(t, 0)
+    return int(t, 10)
+
+
+# ---------------------------------------------------------------------------
+# Lark tree -> syntax tree.  `leaf` turns a token into (value-or-code, token index).
+
+_BINOPS = {"add", "sub", "mul", "div", "mod", "shl", "shr", "and_", "xor"}
+
+
+class _Converter:
+    """Converts a Lark statement tree.  In code mode it emits Python source that
+    builds the node from `v` (token texts) and `S` (the Statement)."""
+
+    def __init__(self, text: str, values: list[str] | None, code: bool):
+        self.code = code
+        self.tokmap = {m.start(): i for i, m in enumerate(VALUE_TOKEN.finditer(text))}
+        self.values = values
+
+    def tok(self, token: Token) -> int:
+        return self.tokmap.get(token.start_pos, -1)
+
+    def text(self, token: Token) -> str:
+        k = self.tok(token)
+        if self.code:
+            return f"v[{k}]"
+        return self.values[k] if self.values is not None and k >= 0 else str(token)
+
+    def expr(self, t) -> tuple[str, int]:
+        """(expression value or code, first token index)."""
+        if isinstance(t, Token):
+            raise ValueError(f"unexpected token {t!r}")
+        kind = t.data
+        if kind == "int_":
+            k = self.tok(t.children[0])
+            return (f"_int(v[{k}])" if self.code else parse_int(self.text(t.children[0]))), k
+        if kind == "name":
+            return self.text(t.children[0]), self.tok(t.children[0])
+        if kind in ("neg", "inv"):
+            a, k = self.expr(t.children[0])
+            return (f"({kind!r}, {a})" if self.code else (kind, a)), k
+        if kind in _BINOPS:
+            a, k = self.expr(t.children[0])
+            b, _ = self.expr(t.children[1])
+            return (f"({kind!r}, {a}, {b})" if self.code else (kind, a, b)), k
+        raise ValueError(f"unexpected tree {kind}")
+
+    def build(self, cls: str, *args) -> str | object:
+        if self.code:
+            return f"{cls}(S, {', '.join(str(a) for a in args)})"
+        return (cls, args)
+
+    def statement(self, t):
+        kind = t.data
+        if kind == "label":
+            tk = t.children[0]
+            return self.build("Label", self.text(tk), self.tok(tk))
+        if kind == "bundle":
+            return self.bundle(t)
+        raise ValueError(kind)
+
+    def bundle(self, t):
+        cycle = "None" if self.code else None
+        instrs = []
+        for child in t.children:
+            if isinstance(child, Token) or child is None:
+                continue
+            if child.data in ("abs_cycle", "rel_cycle"):
+                e, k = self.expr(child.children[0])
+                kind = "abs" if child.data == "abs_cycle" else "rel"
+                cycle = f"({kind!r}, {e}, {k})" if self.code else (kind, e, k)
+            elif child.data == "instr":
+                instrs.append(self.instr(child))
+        if self.code:
+            return f"Bundle(S, {cycle}, [{', '.join(instrs)}])"
+        return ("Bundle", (cycle, instrs))
+
+    def instr(self, t):
+        q, op = t.children[0], t.children[1]
+        operands = t.children[2] if len(t.children) > 2 else None
+        ops = []
+        if operands is not None:
+            sep = None
+            for child in operands.children:
+                if isinstance(child, Token) and child.type == "SEP":
+                    sep = str(child)
+                    continue
+                e, k = self.expr(child)
+                ops.append(f"({sep!r}, {e}, {k})" if self.code else (sep, e, k))
+        if self.code:
+            return (f"Instr(S, {self.text(q)}, {self.tok(q)}, {self.text(op)}, {self.tok(op)}, "
+                    f"({''.join(o + ', ' for o in ops)}))")
+        return ("Instr", (self.text(q), self.tok(q), self.text(op), self.tok(op), tuple(ops)))
+
+
+def _instantiate(stmt: Statement, spec):
+    """Turn a direct-mode converter result into nodes."""
+    cls, args = spec
+    if cls == "Bundle":
+        cycle, instrs = args
+        return ast.Bundle(stmt, cycle, [ast.Instr(stmt, *i[1]) for i in instrs])
+    return getattr(ast, cls)(stmt, *args)
+
+
+def _data_values(conv: _Converter, t) -> list:
+    out = []
+    for item in t.children:
+        if item is None:
+            continue
+        if item.data == "list":
+            out.append(_data_values(conv, item))
+        else:
+            tk = item.children[0]
+            sign = "-" if item.data == "neg_num" else ""
+            out.append((sign + conv.text(tk), conv.tok(tk)))
+    return out
+
+
+def _unquote(token: Token) -> str:
+    s = str(token)[1:-1]
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def _directive(stmt: Statement, t, conv: _Converter):
+    kind = t.data
+    ch = t.children
+    if kind == "equ":
+        e, k = conv.expr(ch[1])
+        return ast.Equ(stmt, conv.text(ch[0]), e, conv.tok(ch[0]))
+    if kind == "include":
+        return ast.Include(stmt, _unquote(ch[0]), conv.tok(ch[0]))
+    if kind == "chip":
+        e, k = conv.expr(ch[0])
+        return ast.Chip(stmt, e, k)
+    if kind == "loc":
+        return ast.Loc(stmt, _unquote(ch[0]), parse_int(str(ch[1])), parse_int(str(ch[2])))
+    if kind == "data":
+        slice_tok, addr_t, dtype_tok, src = ch
+        addr, ak = conv.expr(addr_t)
+        if isinstance(src, Token):
+            values, vtok = _unquote(src), conv.tok(src)
+        else:
+            values, vtok = _data_values(conv, src), ak
+        return ast.Data(stmt, str(slice_tok), conv.tok(slice_tok), addr, ak, str(dtype_tok),
+                        conv.tok(dtype_tok), values, vtok)
+    if kind == "output":
+        name_tok, slice_tok, addr_t, dtype_tok, rows_t = ch
+        addr, ak = conv.expr(addr_t)
+        rows, rk = conv.expr(rows_t) if rows_t is not None else (None, -1)
+        return ast.Output(stmt, str(name_tok) if name_tok is not None else None, str(slice_tok),
+                          conv.tok(slice_tok), addr, ak, str(dtype_tok), conv.tok(dtype_tok), rows, rk)
+    return _instantiate(stmt, conv.statement(t))
+
+
+# ---------------------------------------------------------------------------
+
+def _lark_error(stmt: Statement, exc: lark.exceptions.UnexpectedInput) -> Diagnostic:
+    line = stmt.line + max(getattr(exc, "line", 1), 1) - 1
+    col = max(getattr(exc, "column", 1), 1)
+    src = stmt.source_line(line)
+    hint = ""
+    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+        ch = src[col - 1] if 0 < col <= len(src) else "?"
+        msg = f"unexpected character {ch!r}"
+        stripped = src.strip()
+        if ch == "." and re.match(r"[A-Za-z_]\w*\.", stripped) and ":" not in stripped.split(".")[0]:
+            hint = "an instruction names its queue first, e.g. `VXM0: add.i8 S1E, S2E -> S3E`"
+    elif isinstance(exc, lark.exceptions.UnexpectedToken):
+        tok = exc.token
+        what = "end of line" if tok.type in ("_NL", "$END") else repr(str(tok))
+        msg = f"unexpected {what}"
+        expected = sorted({_TERMINAL_NAMES.get(e, repr(e)) for e in exc.expected
+                           if not e.startswith("__")})
+        if expected:
+            hint = "expected " + ", ".join(expected[:8])
+        if tok.type in ("_NL", "$END"):
+            col = len(src.rstrip()) + 1
+    else:
+        msg = "unexpected end of statement"
+    return Diagnostic(stmt.path, line, col, f"syntax error: {msg}", src, hint)
+
+
+def _compile_template(shape: str) -> Callable | None:
+    """Parse a statement shape once and compile a builder for it (None: not a bundle/label)."""
+    try:
+        tree = lark_parser().parse(shape)
+    except lark.exceptions.LarkError:
+        return None
+    stmts = [c for c in tree.children if c is not None and not isinstance(c, Token)]
+    if len(stmts) != 1 or stmts[0].data not in ("bundle", "label"):
+        return None
+    conv = _Converter(shape, None, code=True)
+    code = conv.statement(stmts[0])
+    namespace = {"Bundle": ast.Bundle, "Instr": ast.Instr, "Label": ast.Label, "_int": parse_int}
+    return eval(f"lambda v, S: {code}", namespace)  # noqa: S307 - code built from our own tree
+
+
+_PLACEHOLDER = {1: ' "s" ', 2: " 0.0 ", 3: " 0.0 ", 4: " 0 ", 5: " x.x ", 6: " x "}
+_CLASSED = re.compile(
+    r'("(?:\\.|[^"\\\n])*")'
+    r"|((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|([0-9]+[eE][+-]?[0-9]+)"
+    r"|(0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*)"
+    r"|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"
+    r"|([A-Za-z_][A-Za-z0-9_]*)"
+)
+
+
+def _placeholder(m: re.Match) -> str:
+    return _PLACEHOLDER[m.lastindex]
+
+
+class Parser:
+    """Splits files into statements and parses them; diagnostics go to a Collector."""
+
+    def __init__(self, diags: Collector, memoize: bool = True):
+        self.diags = diags
+        self.memoize = memoize
+        self.templates: dict[str, Callable | None] = {}
+
+    def parse_text(self, text: str, path: str) -> list[ast.Node]:
+        nodes: list[ast.Node] = []
+        lines = text.split("\n")
+        i = 0
+        n = len(lines)
+        while i < n:
+            line = lines[i]
+            lineno = i + 1
+            i += 1
+            if '"' in line:
+                code = _STRING_OR_COMMENT.sub(lambda m: m.group(1) or "", line)
+            else:
+                m = _COMMENT_START.search(line)
+                code = line[:m.start()] if m else line
+            if not code.strip():
+                continue
+            if "{" in code or "[" in code or "(" in code:
+                depth = _depth(code)
+                start = i - 1
+                while depth > 0 and i < n:
+                    depth += _depth(_strip_comment(lines[i]))
+                    i += 1
+                if i - 1 > start:
+                    stmt = Statement(path, lineno, "\n".join(lines[start:i]))
+                    node = self._parse_direct(stmt)
+                    if node is not None:
+                        nodes.append(node)
+                    continue
+            stmt = Statement(path, lineno, line)
+            node = None
+            if self.memoize and code.lstrip()[:1] != ".":
+                node = self._parse_shape(stmt, code)
+            if node is None:
+                node = self._parse_direct(stmt)
+            if node is not None:
+                nodes.append(node)
+        return nodes
+
+    def _parse_shape(self, stmt: Statement, code: str):
+        shape = _CLASSED.sub(_placeholder, code)
+        try:
+            build = self.templates[shape]
+        except KeyError:
+            build = self.templates[shape] = _compile_template(shape)
+        if build is None:
+            return None
+        return build(VALUE_TOKEN.findall(code), stmt)
+
+    def _parse_direct(self, stmt: Statement):
+        try:
+            tree = lark_parser().parse(stmt.text)
+        except lark.exceptions.UnexpectedInput as exc:
+            self.diags.add(_lark_error(stmt, exc))
+            return None
+        stmts = [c for c in tree.children if c is not None and not isinstance(c, Token)]
+        if not stmts:
+            return None
+        if len(stmts) > 1:  # cannot happen for one statement's text, but never crash
+            self.diags.error(Pos(stmt), "syntax error: one statement per line")
+            return None
+        values = VALUE_TOKEN.findall(stmt.text)
+        conv = _Converter(stmt.text, values, code=False)
+        return _directive(stmt, stmts[0], conv)
+
+
+def _strip_comment(line: str) -> str:
+    return _STRING_OR_COMMENT.sub(lambda m: m.group(1) or "", line)
+
+
+_BRACKET = re.compile(r'"(?:\\.|[^"\\\n])*"|[\[\](){}]')
+
+
+def _depth(code: str) -> int:
+    d = 0
+    for m in _BRACKET.finditer(code):
+        c = m.group()
+        if c in "[({":
+            d += 1
+        elif c in "])}":
+            d -= 1
+    return d

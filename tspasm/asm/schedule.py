@@ -1,0 +1,130 @@
+"""Placement: every instruction at (chip, queue, cycle); queue occupancy checks;
+NOP compression into per-queue instruction streams.
+
+A queue issues one word per cycle.  How long a word keeps its queue busy:
+  plain instruction      its issue cycle only
+  nop n                  n cycles
+  repeat n, d            until the last re-issue: cycle(previous) + n*d; it must
+                         issue the cycle after the instruction it repeats
+  sync                   until released by a notify on the same chip: the first
+                         notify at cycle t with t + notify_latency > cycle(sync)
+                         releases it at t + notify_latency
+  deskew                 until the next HAC epoch boundary
+  runtime_deskew t       t cycles (clock drift is the engine's business)
+Gaps between words become `nop` words, so a queue's stream is dense.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from ..isa.model import InstrSpec, Isa
+from .diagnostics import Collector
+from .encoding import encode
+from .source import Pos
+
+
+@dataclass(slots=True)
+class Placed:
+    chip: int
+    slot: int
+    cycle: int
+    spec: InstrSpec
+    values: tuple
+    word: int
+    pos: Pos
+    order: int
+    loc: tuple | None = None  # (file, line, col) from a .loc directive
+    row: int = -1
+    busy_until: int = -1
+
+
+def _describe(isa: Isa, p: Placed) -> str:
+    from .printer import format_instruction
+    return f"`{format_instruction(isa, p.spec, p.values)}` at cycle {p.cycle}"
+
+
+class Scheduler:
+    def __init__(self, isa: Isa, diags: Collector):
+        self.isa = isa
+        self.diags = diags
+        self.nop = isa.by_name["nop"]
+        self.nop_max = (1 << isa.fields["count"].width) - 1
+        self.notify_latency = isa.param("sync.notify_latency")
+        self.epoch = isa.param("sync.hac_epoch")
+
+    def _where(self, p: Placed) -> str:
+        path, line, col = p.pos.resolve()
+        return f"{path}:{line}:{col}"
+
+    def busy_end(self, p: Placed, prev: Placed | None, notifies: list[int]) -> int:
+        ctrl = p.spec.control
+        if ctrl is None:
+            return p.cycle
+        v = p.values
+        if ctrl == "wait":
+            return p.cycle + v[0] - 1
+        if ctrl == "repeat":
+            return prev.cycle + v[0] * v[1] if prev is not None else p.cycle
+        if ctrl == "park":
+            i = bisect.bisect_right(notifies, p.cycle - self.notify_latency)
+            if i == len(notifies):
+                self.diags.error(p.pos, f"sync at cycle {p.cycle} is never released",
+                                 f"no notify on chip {p.chip} releases it; a notify at cycle t "
+                                 f"releases queues parked before t + {self.notify_latency}")
+                return p.cycle
+            return notifies[i] + self.notify_latency - 1
+        if ctrl == "epoch":
+            return (p.cycle // self.epoch + 1) * self.epoch - 1
+        if ctrl == "delay":
+            return p.cycle + max(v[0], 1) - 1
+        return p.cycle
+
+    def queue_stream(self, items: list[Placed], notifies: list[int]) -> list[int]:
+        """Check one queue's instructions (sorted by cycle) and return its words."""
+        isa = self.isa
+        words: list[int] = []
+        free = 0
+        prev: Placed | None = None
+        nop = self.nop
+        for p in items:
+            if prev is not None and p.cycle == prev.cycle:
+                self.diags.error(p.pos, f"two instructions on {isa.queues[p.slot].name} in cycle {p.cycle}",
+                                 "a queue issues one instruction per cycle; move one to another cycle "
+                                 "or another queue", notes=(f"the other is {_describe(isa, prev)} "
+                                                            f"({self._where(prev)})",))
+                continue
+            if p.spec.control == "repeat":
+                if prev is None or prev.cycle != p.cycle - 1 or "*" in prev.spec.units:
+                    what = "nothing" if prev is None else _describe(isa, prev)
+                    self.diags.error(p.pos, "repeat must issue the cycle after the unit instruction it repeats",
+                                     f"the previous instruction on {isa.queues[p.slot].name} is {what}")
+                    continue
+            elif p.cycle < free:
+                self.diags.error(p.pos, f"{isa.queues[p.slot].name} is still busy in cycle {p.cycle}",
+                                 f"issue at cycle {free} or later",
+                                 notes=(f"{_describe(isa, prev)} ({self._where(prev)}) keeps it busy "
+                                        f"until cycle {free - 1}",))
+                continue
+            gap = p.cycle - free
+            while gap > 0:
+                n = min(gap, self.nop_max)
+                words.append(encode(nop, (n,)))
+                gap -= n
+            p.row = len(words)
+            words.append(p.word)
+            end = self.busy_end(p, prev, notifies)
+            p.busy_until = end
+            free = end + 1
+            prev = p
+        return words
+
+
+def canonical_gap(gap: int, nop_max: int) -> list[int]:
+    """The nop counts the scheduler emits for an idle gap (the disassembler relies on it)."""
+    out = []
+    while gap > 0:
+        n = min(gap, nop_max)
+        out.append(n)
+        gap -= n
+    return out

@@ -1,0 +1,1 @@
+"""The `tspasm` command line: the only place that prints diagnostics and exits."""

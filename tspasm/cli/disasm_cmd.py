@@ -1,0 +1,33 @@
+"""`tspasm disasm prog.tspo [-o out.tsp] [--no-loc]`."""
+from __future__ import annotations
+
+import sys
+
+from ..errors import UsageError
+from ..image.disasm import disassemble
+from ..image.tspo import read_file
+from ..isa import default_isa
+
+
+def register(sub) -> None:
+    p = sub.add_parser("disasm", help="print a .tspo program image as assembly that reassembles identically")
+    p.add_argument("image", help="program image (.tspo)")
+    p.add_argument("-o", "--output", help="write the text here instead of standard output")
+    p.add_argument("--no-loc", action="store_true",
+                   help="compact bundles without .loc line info (code and data still round-trip)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    isa = default_isa()
+    program = read_file(args.image, isa)
+    text = disassemble(program, isa, with_loc=not args.no_loc)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
