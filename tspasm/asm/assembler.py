@@ -3,9 +3,11 @@ place and compress -> program image.  All errors of the input are collected and
 raised together, sorted, as one AssemblyError."""
 from __future__ import annotations
 
+import gc
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
@@ -183,9 +185,17 @@ class Assembler:
 
     # -- the passes -----------------------------------------------------------
     def assemble_text(self, text: str, path: str = "<input>") -> Assembly:
-        nodes = self.parser.parse_text(text, path)
-        nodes = self._expand(nodes, path, [os.path.realpath(path)])
-        return self._assemble(nodes)
+        # The passes allocate millions of small acyclic objects; the cyclic garbage
+        # collector would rescan them over and over (quadratic in program size).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            nodes = self.parser.parse_text(text, path)
+            nodes = self._expand(nodes, path, [os.path.realpath(path)])
+            return self._assemble(nodes)
+        finally:
+            if enabled:
+                gc.enable()
 
     def assemble_file(self, path: str) -> Assembly:
         text = self._read(path)
@@ -208,7 +218,7 @@ class Assembler:
             if r is None:
                 continue
             queue, spec, values, word = r
-            p = Placed(chip, queue.slot, cycle, spec, values, word, node.pos(node.qtok), order, loc)
+            p = Placed(chip, queue.slot, cycle, spec, values, word, node.stmt, node.qtok, order, loc)
             placed.append(p)
             per_queue[(chip, queue.slot)].append(p)
             if spec.control == "release":
@@ -217,10 +227,13 @@ class Assembler:
             lst.sort()
         sched = Scheduler(isa, self.diags)
         streams: dict[tuple[int, int], list[int]] = {}
+        by_cycle = attrgetter("cycle")  # stable: ties keep source order
+        in_row_order: list[Placed] = []
         for key in sorted(per_queue):
             items = per_queue[key]
-            items.sort(key=lambda p: (p.cycle, p.order))
+            items.sort(key=by_cycle)
             streams[key] = sched.queue_stream(items, notifies.get(key[0], []))
+            in_row_order.extend(items)
         data = [seg for seg in (self._data(chip, d, symbols) for chip, d in p1.data) if seg]
         self._check_overlaps(data, p1.data)
         outputs = [o for o in (self._output(chip, d, symbols) for chip, d in p1.outputs) if o]
@@ -228,9 +241,9 @@ class Assembler:
         program = Program(isa.fingerprint, self._rows(streams), data, outputs,
                           [Symbol(n, v, p1.symbol_info[n][0], p1.symbol_info[n][1])
                            for n, v in symbols.items()])
-        program.files, program.lines = _line_table(placed)
+        program.files, program.lines = _line_table(in_row_order, isa)
         program.canonicalize()
-        placed.sort(key=lambda p: (p.chip, p.cycle, p.slot))
+        placed.sort(key=attrgetter("chip", "cycle", "slot"))
         return Assembly(isa, program, placed)
 
     def _rows(self, streams: dict[tuple[int, int], list[int]]) -> dict[int, np.ndarray]:
@@ -355,28 +368,34 @@ class Assembler:
         return OutputRegion(name, chip, q.slot, addr, node.dtype, rows)
 
 
-def _line_table(placed: list[Placed]) -> tuple[list[str], np.ndarray]:
-    placed_sorted = sorted(placed, key=lambda p: (p.chip, p.slot, p.row))
+def _queue_column(p: Placed, qname: str) -> tuple[str, int, int]:
+    """file:line:col of the queue name that issues p (fast path: a str.find on one line)."""
+    stmt = p.stmt
+    text = stmt.text
+    at = text.find(qname)
+    if at >= 0 and "\n" not in text and text.find(qname, at + 1) < 0:
+        end = at + len(qname)
+        if (at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")) and \
+                (end == len(text) or not (text[end].isalnum() or text[end] == "_")):
+            return stmt.path, stmt.line, at + 1
+    return p.pos.resolve()
+
+
+def _line_table(placed_sorted: list[Placed], isa: Isa) -> tuple[list[str], np.ndarray]:
+    """Line table rows for placed instructions already in (chip, slot, row) order."""
     files: dict[str, int] = {}
-    rows = np.zeros(len(placed_sorted), LINE_DTYPE)
-    if not placed_sorted:
-        return [], rows
-    chip, slot, row, fidx, line, col = ([] for _ in range(6))
+    names = [q.name for q in isa.queues]
+    entries = []
+    append = entries.append
     for p in placed_sorted:
-        if p.loc is not None:
-            path, ln, cl = p.loc
-        else:
-            path, ln, cl = p.pos.resolve()
-        idx = files.setdefault(path, len(files))
-        chip.append(p.chip)
-        slot.append(p.slot)
-        row.append(p.row)
-        fidx.append(idx)
-        line.append(ln)
-        col.append(cl)
-    rows["chip"], rows["slot"], rows["row"] = chip, slot, row
-    rows["file"], rows["line"], rows["col"] = fidx, line, col
-    return list(files), rows
+        if p.row < 0:
+            continue
+        path, ln, cl = p.loc if p.loc is not None else _queue_column(p, names[p.slot])
+        idx = files.get(path)
+        if idx is None:
+            idx = files[path] = len(files)
+        append((p.chip, p.slot, p.row, idx, ln, cl))
+    return list(files), np.array(entries, LINE_DTYPE) if entries else np.zeros(0, LINE_DTYPE)
 
 
 def assemble_text(text: str, path: str = "<input>", isa: Isa | None = None, memoize: bool = True) -> Assembly:

@@ -12,6 +12,7 @@ from . import ast
 from .diagnostics import Collector
 from .encoding import encode, stream_codes
 from .expr import ExprError, evaluate
+from .fastbind import compile_binder
 
 _GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
 _LINK = re.compile(r"L(\d+)$")
@@ -52,6 +53,9 @@ class Binder:
         self.diags = diags
         self.streams = stream_codes()
         self._mnemonics: dict[str, tuple] = {}
+        self._plans: dict[str, tuple] = {}
+        self._memo: dict[tuple, tuple] = {}
+        self._fast_fns: dict[str, tuple] = {}
         links = isa.param("c2c.links")
         self.links_per_hemi = links // 2
 
@@ -116,6 +120,43 @@ class Binder:
 
     # -- whole instruction --------------------------------------------------
     def bind(self, node: ast.Instr, symbols) -> tuple[Queue, InstrSpec, tuple, int] | None:
+        """Bind one instruction.  Binding is a pure function of (queue, mnemonic,
+        operands) once the symbols are fixed, so successful results are memoized;
+        failures are not, so every faulty instruction reports its own position."""
+        # Token indices are part of the key: equal for equal statement shapes, and cheap.
+        key = (node.queue, node.opname, node.operands)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        result = self._fast(node, symbols)
+        if result is not None:
+            self._memo[key] = result
+            return result
+        errors = len(self.diags.items)
+        result = self._bind(node, symbols)
+        if result is not None and len(self.diags.items) == errors and len(self._memo) < 1 << 20:
+            self._memo[key] = result
+        return result
+
+    def _fast(self, node: ast.Instr, symbols):
+        """The specialized path (fastbind.py); None means: use the general binder."""
+        queue = self.isa.queue_by_name.get(node.queue)
+        if queue is None:
+            return None
+        try:
+            fn, spec = self._fast_fns[node.opname]
+        except KeyError:
+            hit = self.mnemonic(node.opname)
+            fn, spec = (compile_binder(self.isa, hit[0], hit[1]), hit[0]) if hit[0] is not None else (None, None)
+            self._fast_fns[node.opname] = (fn, spec)
+        if fn is None or not spec.legal_on(queue.unit):
+            return None
+        r = fn(node.operands, symbols)
+        if r is None:
+            return None
+        return queue, spec, r[0], r[1]
+
+    def _bind(self, node: ast.Instr, symbols) -> tuple[Queue, InstrSpec, tuple, int] | None:
         isa = self.isa
         queue = isa.queue_by_name.get(node.queue)
         if queue is None:
@@ -151,39 +192,69 @@ class Binder:
         vals = tuple(values)
         return queue, spec, vals, encode(spec, vals)
 
+    def _plan(self, spec: InstrSpec):
+        """Per-instruction tables for the hot path, built once."""
+        plan = self._plans.get(spec.name)
+        if plan is None:
+            ops = []
+            for item in spec.operands:
+                i = spec.field_index[item.field]
+                f = spec.fields[i]
+                ops.append((i, f, item.sep, f.kind, f.value_range()))
+            groups = []
+            for role in (spec.reads, spec.writes):
+                for name, w in role.items():
+                    i = spec.field_index[name]
+                    if isinstance(w, int):
+                        groups.append((i, name, w, None, False, w if w > 1 else 0))
+                    else:
+                        sq = w.endswith("^2")
+                        base = w[:-2] if sq else w
+                        groups.append((i, name, 0, spec.field_index[base], sq, 0))
+            required = sum(1 for o in spec.operands if not o.optional)
+            plan = self._plans[spec.name] = (tuple(ops), tuple(groups), required)
+        return plan
+
     def _operands(self, node: ast.Instr, spec: InstrSpec, queue: Queue, symbols) -> list | None:
-        items = spec.operands
+        ops, _, required = self._plan(spec)
         given = node.operands
-        required = sum(1 for o in items if not o.optional)
-        form = spec.syntax
-        if not required <= len(given) <= len(items):
-            n = f"{required}" if required == len(items) else f"{required} to {len(items)}"
-            pos = node.pos(given[len(items)][2] if len(given) > len(items) else node.optok)
-            self.diags.error(pos, f"{spec.name} takes {n} operand{'s' if len(items) != 1 else ''}, "
-                             f"got {len(given)}", f"write {form}")
+        n = len(given)
+        if not required <= n <= len(ops):
+            form = spec.syntax
+            want = f"{required}" if required == len(ops) else f"{required} to {len(ops)}"
+            pos = node.pos(given[len(ops)][2] if n > len(ops) else node.optok)
+            self.diags.error(pos, f"{spec.name} takes {want} operand{'s' if len(ops) != 1 else ''}, "
+                             f"got {n}", f"write {form}")
             return None
         values: list = [0] * len(spec.fields)
         ok = True
-        for i, item in enumerate(items):
-            if i >= len(given):
-                values[spec.field_index[item.field]] = spec.defaults[item.field]
-                continue
-            sep, expr, tok = given[i]
-            if sep != item.sep:
-                want = "',' " if item.sep == "," else "'->' "
-                self.diags.error(node.pos(tok), f"expected {want}before operand {item.field}",
-                                 f"write {form}")
+        streams = self.streams
+        for (i, f, want_sep, kind, (lo, hi)), (sep, expr, tok) in zip(ops, given):
+            if sep != want_sep:
+                want = "',' " if want_sep == "," else "'->' "
+                self.diags.error(node.pos(tok), f"expected {want}before operand {f.name}",
+                                 f"write {spec.syntax}")
                 ok = False
                 continue
-            f = spec.fields[spec.field_index[item.field]]
+            if kind == "stream":
+                code = streams.get(expr) if type(expr) is str else None
+                if code is not None:
+                    values[i] = code
+                    continue
+            elif type(expr) is int and lo <= expr <= hi and (kind == "uint" or kind == "int"):
+                values[i] = expr
+                continue
             v = self._operand(node, spec, queue, f, expr, tok, symbols)
             if v is None:
                 ok = False
             else:
-                values[spec.field_index[item.field]] = v
+                values[i] = v
+        for i, f, *_ in ops[n:]:
+            values[i] = spec.defaults[f.name]
         return values if ok else None
 
     def _operand(self, node, spec, queue, f: Field, expr, tok, symbols):
+        """The general (slow, diagnosing) path for one operand."""
         pos = node.pos(tok)
         if f.kind == "stream":
             if isinstance(expr, str):
@@ -248,24 +319,30 @@ class Binder:
 
     def _groups(self, node, spec: InstrSpec, values: list) -> bool:
         ok = True
-        for role in (spec.reads, spec.writes):
-            for name, width_spec in role.items():
-                width = self.group_width(spec, width_spec, values)
-                code = values[spec.field_index[name]]
-                base = code & 31
-                tok = next((t for (s, e, t), o in zip(node.operands, spec.operands) if o.field == name),
-                           node.optok)
-                if base + width > 32:
-                    d = "W" if code & 32 else "E"
-                    self.diags.error(node.pos(tok), f"{spec.name} needs {width} streams from S{base}{d}, "
-                                     f"past S31{d}", f"start the group at S{32 - width}{d} or lower")
-                    ok = False
-                elif isinstance(width_spec, int) and width_spec > 1 and base % width_spec:
-                    d = "W" if code & 32 else "E"
-                    legal = ", ".join(f"S{b}{d}" for b in range(0, 32, width_spec))
-                    self.diags.error(node.pos(tok), f"{spec.name} takes an aligned group of "
-                                     f"{width_spec} streams", f"{name} must be {legal}")
-                    ok = False
+        isa = self.isa
+        for i, name, width, src, square, align in self._plan(spec)[1]:
+            if src is not None:
+                f = spec.fields[src]
+                v = values[src]
+                width = isa.dtype_bytes[f.values[v]] if f.kind == "dtype" else (
+                    f.values[v] if f.kind == "choice" else v)
+                if square:
+                    width *= width
+            code = values[i]
+            base = code & 31
+            if base + width <= 32 and not (align and base % align):
+                continue
+            d = "W" if code & 32 else "E"
+            tok = next((t for (s_, e, t), o in zip(node.operands, spec.operands) if o.field == name),
+                       node.optok)
+            if base + width > 32:
+                self.diags.error(node.pos(tok), f"{spec.name} needs {width} streams from S{base}{d}, "
+                                 f"past S31{d}", f"start the group at S{32 - width}{d} or lower")
+            else:
+                legal = ", ".join(f"S{b}{d}" for b in range(0, 32, align))
+                self.diags.error(node.pos(tok), f"{spec.name} takes an aligned group of "
+                                 f"{align} streams", f"{name} must be {legal}")
+            ok = False
         return ok
 
     def group_width(self, spec: InstrSpec, width_spec, values) -> int:

@@ -42,14 +42,20 @@ class Diagnostic:
         return "\n".join(out)
 
 
+SHOWN = 100  # diagnostics rendered in the message; all are kept in .diagnostics
+
+
 class AssemblyError(TspError):
     """One or more diagnostics; all errors of an input are collected, sorted."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
         n = len(self.diagnostics)
+        shown = self.diagnostics[:SHOWN]
         summary = f"{n} error{'s' if n != 1 else ''} generated."
-        super().__init__("\n".join(d.render() for d in self.diagnostics) + "\n" + summary)
+        if n > SHOWN:
+            summary += f" (the first {SHOWN} are shown)"
+        super().__init__("\n".join(d.render() for d in shown) + "\n" + summary)
 
 
 class Collector:

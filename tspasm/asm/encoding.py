@@ -38,8 +38,8 @@ def field_raw(f: Field, value: int) -> int:
 
 def encode(spec: InstrSpec, values) -> int:
     word = spec.match
-    for f, v in zip(spec.fields, values):
-        word |= (v & ((1 << f.width) - 1)) << f.lo
+    for (lo, mask), v in zip(spec.layout, values):
+        word |= (v & mask) << lo
     return word
 
 

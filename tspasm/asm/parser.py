@@ -84,10 +84,11 @@ class _Converter:
     def tok(self, token: Token) -> int:
         return self.tokmap.get(token.start_pos, -1)
 
-    def text(self, token: Token) -> str:
+    def text(self, token: Token, check: str = "_name") -> str:
         k = self.tok(token)
         if self.code:
-            return f"v[{k}]"
+            cache = "_NAMES" if check == "_name" else "_OPNAMES"
+            return f"(_x if (_x := v[{k}]) in {cache} else {check}(_x))"
         return self.values[k] if self.values is not None and k >= 0 else str(token)
 
     def expr(self, t) -> tuple[str, int]:
@@ -97,9 +98,10 @@ class _Converter:
         kind = t.data
         if kind == "int_":
             k = self.tok(t.children[0])
-            return (f"_int(v[{k}])" if self.code else parse_int(self.text(t.children[0]))), k
+            return (_cached_atom(k) if self.code else parse_int(self.text(t.children[0]))), k
         if kind == "name":
-            return self.text(t.children[0]), self.tok(t.children[0])
+            k = self.tok(t.children[0])
+            return (_cached_atom(k) if self.code else self.text(t.children[0])), k
         if kind in ("neg", "inv"):
             a, k = self.expr(t.children[0])
             return (f"({kind!r}, {a})" if self.code else (kind, a)), k
@@ -152,7 +154,7 @@ class _Converter:
                 e, k = self.expr(child)
                 ops.append(f"({sep!r}, {e}, {k})" if self.code else (sep, e, k))
         if self.code:
-            return (f"Instr(S, {self.text(q)}, {self.tok(q)}, {self.text(op)}, {self.tok(op)}, "
+            return (f"Instr(S, {self.text(q)}, {self.tok(q)}, {self.text(op, '_opname')}, {self.tok(op)}, "
                     f"({''.join(o + ', ' for o in ops)}))")
         return ("Instr", (self.text(q), self.tok(q), self.text(op), self.tok(op), tuple(ops)))
 
@@ -244,8 +246,60 @@ def _lark_error(stmt: Statement, exc: lark.exceptions.UnexpectedInput) -> Diagno
     return Diagnostic(stmt.path, line, col, f"syntax error: {msg}", src, hint)
 
 
-def _compile_template(shape: str) -> Callable | None:
-    """Parse a statement shape once and compile a builder for it (None: not a bundle/label)."""
+class _NotThisShape(Exception):
+    """A statement's tokens do not fit the template of its skeleton (e.g. a number
+    where the grammar wants a name); Lark parses it directly instead."""
+
+
+# Tokens already checked, so repeated names and numbers cost one dict lookup.
+_CACHE_LIMIT = 1 << 20
+_NAMES: set[str] = set()
+_OPNAMES: set[str] = set()
+_ATOMS: dict[str, object] = {}
+
+
+def _name(tok: str) -> str:
+    c = tok[0]
+    if not (c.isalpha() or c == "_") or "." in tok:
+        raise _NotThisShape
+    if len(_NAMES) < _CACHE_LIMIT:
+        _NAMES.add(tok)
+    return tok
+
+
+def _opname(tok: str) -> str:
+    c = tok[0]
+    if not (c.isalpha() or c == "_"):
+        raise _NotThisShape
+    if len(_OPNAMES) < _CACHE_LIMIT:
+        _OPNAMES.add(tok)
+    return tok
+
+
+def _atom(tok: str):
+    c = tok[0]
+    if c.isdigit():
+        try:
+            value = parse_int(tok)
+        except ValueError:
+            raise _NotThisShape from None
+    elif c == '"' or "." in tok:
+        raise _NotThisShape
+    else:
+        value = tok
+    if len(_ATOMS) < _CACHE_LIMIT:
+        _ATOMS[tok] = value
+    return value
+
+
+def _cached_atom(k: int) -> str:
+    return f"(_ATOMS[_x] if (_x := v[{k}]) in _ATOMS else _atom(_x))"
+
+
+def _compile_template(skeleton: tuple) -> Callable | None:
+    """Parse a statement skeleton once (every value token as `x`) and compile a
+    builder for it; None if it is not a bundle or label."""
+    shape = " x ".join(skeleton)
     try:
         tree = lark_parser().parse(shape)
     except lark.exceptions.LarkError:
@@ -255,22 +309,13 @@ def _compile_template(shape: str) -> Callable | None:
         return None
     conv = _Converter(shape, None, code=True)
     code = conv.statement(stmts[0])
-    namespace = {"Bundle": ast.Bundle, "Instr": ast.Instr, "Label": ast.Label, "_int": parse_int}
+    namespace = {"Bundle": ast.Bundle, "Instr": ast.Instr, "Label": ast.Label,
+                 "_atom": _atom, "_name": _name, "_opname": _opname, "_ATOMS": _ATOMS,
+                 "_NAMES": _NAMES, "_OPNAMES": _OPNAMES}
     return eval(f"lambda v, S: {code}", namespace)  # noqa: S307 - code built from our own tree
 
 
-_PLACEHOLDER = {1: ' "s" ', 2: " 0.0 ", 3: " 0.0 ", 4: " 0 ", 5: " x.x ", 6: " x "}
-_CLASSED = re.compile(
-    r'("(?:\\.|[^"\\\n])*")'
-    r"|((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|([0-9]+[eE][+-]?[0-9]+)"
-    r"|(0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*)"
-    r"|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)+)"
-    r"|([A-Za-z_][A-Za-z0-9_]*)"
-)
-
-
-def _placeholder(m: re.Match) -> str:
-    return _PLACEHOLDER[m.lastindex]
+_SPLIT = re.compile("(" + VALUE_TOKEN.pattern + ")")
 
 
 class Parser:
@@ -279,7 +324,7 @@ class Parser:
     def __init__(self, diags: Collector, memoize: bool = True):
         self.diags = diags
         self.memoize = memoize
-        self.templates: dict[str, Callable | None] = {}
+        self.templates: dict[tuple, Callable | None] = {}
 
     def parse_text(self, text: str, path: str) -> list[ast.Node]:
         nodes: list[ast.Node] = []
@@ -297,7 +342,9 @@ class Parser:
                 code = line[:m.start()] if m else line
             if not code.strip():
                 continue
-            if "{" in code or "[" in code or "(" in code:
+            if ("{" in code or "[" in code or "(" in code) and (
+                    code.count("{") != code.count("}") or code.count("[") != code.count("]")
+                    or code.count("(") != code.count(")")):
                 depth = _depth(code)
                 start = i - 1
                 while depth > 0 and i < n:
@@ -320,14 +367,18 @@ class Parser:
         return nodes
 
     def _parse_shape(self, stmt: Statement, code: str):
-        shape = _CLASSED.sub(_placeholder, code)
+        parts = _SPLIT.split(code)
+        skeleton = tuple(parts[0::2])
         try:
-            build = self.templates[shape]
+            build = self.templates[skeleton]
         except KeyError:
-            build = self.templates[shape] = _compile_template(shape)
+            build = self.templates[skeleton] = _compile_template(skeleton)
         if build is None:
             return None
-        return build(VALUE_TOKEN.findall(code), stmt)
+        try:
+            return build(parts[1::2], stmt)
+        except _NotThisShape:
+            return None
 
     def _parse_direct(self, stmt: Statement):
         try:

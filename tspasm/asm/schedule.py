@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ..isa.model import InstrSpec, Isa
 from .diagnostics import Collector
 from .encoding import encode
-from .source import Pos
+from .source import Pos, Statement
 
 
 @dataclass(slots=True)
@@ -32,11 +32,17 @@ class Placed:
     spec: InstrSpec
     values: tuple
     word: int
-    pos: Pos
+    stmt: Statement
+    tok: int
     order: int
     loc: tuple | None = None  # (file, line, col) from a .loc directive
     row: int = -1
     busy_until: int = -1
+
+    @property
+    def pos(self) -> Pos:
+        """Where the instruction's queue name stands in the source."""
+        return Pos(self.stmt, self.tok)
 
 
 def _describe(isa: Isa, p: Placed) -> str:
@@ -52,6 +58,7 @@ class Scheduler:
         self.nop_max = (1 << isa.fields["count"].width) - 1
         self.notify_latency = isa.param("sync.notify_latency")
         self.epoch = isa.param("sync.hac_epoch")
+        self._nop_words: dict[int, int] = {}
 
     def _where(self, p: Placed) -> str:
         path, line, col = p.pos.resolve()
@@ -87,6 +94,7 @@ class Scheduler:
         free = 0
         prev: Placed | None = None
         nop = self.nop
+        nop_words = self._nop_words
         for p in items:
             if prev is not None and p.cycle == prev.cycle:
                 self.diags.error(p.pos, f"two instructions on {isa.queues[p.slot].name} in cycle {p.cycle}",
@@ -109,7 +117,10 @@ class Scheduler:
             gap = p.cycle - free
             while gap > 0:
                 n = min(gap, self.nop_max)
-                words.append(encode(nop, (n,)))
+                w = nop_words.get(n)
+                if w is None:
+                    w = nop_words[n] = encode(nop, (n,))
+                words.append(w)
                 gap -= n
             p.row = len(words)
             words.append(p.word)

@@ -27,23 +27,22 @@ class Statement:
         self.path = path
         self.line = line
         self.text = text
-        self._cols: list[tuple[int, int]] | None = None
+        self._cols: list[int] | None = None  # value-token offsets, computed on demand
 
     def token_position(self, k: int) -> tuple[int, int]:
         """(line, col) of value token k (1-based), or of the statement start if k < 0."""
+        text = self.text
         if k < 0:
-            stripped = len(self.text) - len(self.text.lstrip(" \t"))
-            return self.line, stripped + 1
-        if self._cols is None:
-            self._cols = []
-            for m in VALUE_TOKEN.finditer(self.text):
-                start = m.start()
-                nl = self.text.rfind("\n", 0, start)
-                line = self.line + self.text.count("\n", 0, start)
-                self._cols.append((line, start - nl))
-        if k < len(self._cols):
-            return self._cols[k]
-        return self.token_position(-1)
+            return self.line, len(text) - len(text.lstrip(" \t")) + 1
+        starts = self._cols
+        if starts is None:
+            starts = self._cols = [m.start() for m in VALUE_TOKEN.finditer(text)]
+        if k >= len(starts):
+            return self.token_position(-1)
+        start = starts[k]
+        if "\n" not in text:
+            return self.line, start + 1
+        return self.line + text.count("\n", 0, start), start - text.rfind("\n", 0, start)
 
     def source_line(self, line: int) -> str:
         lines = self.text.split("\n")

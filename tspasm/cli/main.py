@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-from ..errors import TspError
+from ..errors import TspError, UsageError
 from . import asm_cmd, disasm_cmd, gen_cmd
 
 COMMANDS = (asm_cmd, disasm_cmd, gen_cmd)
@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        sys.stderr.write(f"tspasm: error: {exc}\n")
+        return 2
     except TspError as exc:
         sys.stderr.write(f"{exc}\n")
         return 1

@@ -56,6 +56,44 @@ def _resolve_int(machine: dict, value: Any, where: str, path: str) -> int:
     raise IsaError(path, f"{where}: expected an integer or a machine.toml key, got {value!r}")
 
 
+def _check_machine(path: Path, machine: dict) -> None:
+    """Numbers machine.toml states twice must agree."""
+    def get(key: str) -> int:
+        return _resolve_int(machine, key, "machine.toml", str(path))
+
+    rules = [
+        ("geometry.lanes", get("geometry.superlanes") * get("geometry.lanes_per_superlane"),
+         "superlanes * lanes_per_superlane"),
+        ("geometry.vector_bytes", get("geometry.lanes"), "lanes (one byte per lane)"),
+        ("geometry.slot_bytes", WORD_BITS // 8, f"the {WORD_BITS}-bit instruction word"),
+    ]
+    for key, want, why in rules:
+        if get(key) != want:
+            raise IsaError(str(path), f"{key} = {get(key)} but {why} gives {want}")
+    for key in ("mem.words", "mem.slices_per_hemisphere", "geometry.queues", "geometry.positions",
+                "c2c.links", "sync.hac_epoch", "sync.notify_latency", "system.max_chips",
+                "system.max_cycle", "mxm.lw_streams", "sxm.transpose_streams"):
+        if get(key) <= 0:
+            raise IsaError(str(path), f"{key} must be positive")
+
+
+def _check_consistency(path: str, machine: dict, fields: dict[str, Field], instructions) -> None:
+    """Instruction details that restate a machine parameter must agree with it."""
+    n = fields.get("n")
+    if n is not None and list(n.values) != list(machine["sxm"]["rotate_sizes"]):
+        raise IsaError(path, f"field 'n' values {list(n.values)} differ from sxm.rotate_sizes")
+    by_name = {i.name: i for i in instructions}
+    for name, key in (("lw", "mxm.lw_streams"), ("transpose", "sxm.transpose_streams")):
+        spec = by_name.get(name)
+        want = _resolve_int(machine, key, key, path)
+        if spec is not None:
+            for role in (spec.reads, spec.writes):
+                for f, w in role.items():
+                    if isinstance(w, int) and w != want:
+                        raise IsaError(spec.source, f"instruction {name!r}: {f} covers {w} streams, "
+                                       f"machine.toml {key} = {want}")
+
+
 def _load_fields(path: Path, machine: dict, dtypes: tuple[str, ...]) -> dict[str, Field]:
     data = _read_toml(path).get("field", {})
     fields: dict[str, Field] = {}
@@ -118,6 +156,10 @@ def _load_queues(path: Path, machine: dict) -> tuple[Queue, ...]:
         pos = row.get("pos")
         if not isinstance(pos, int) or not 0 <= pos < positions:
             raise IsaError(str(path), f"{where}: pos {pos!r} outside 0..{positions - 1}")
+        if not isinstance(row.get("unit"), str) or not row["unit"]:
+            raise IsaError(str(path), f"{where}: unit is missing")
+        if not isinstance(row.get("index", row.get("plane", 0)), int):
+            raise IsaError(str(path), f"{where}: index/plane must be an integer")
         if row.get("hemi") not in ("W", "E", "C"):
             raise IsaError(str(path), f"{where}: hemi must be W, E or C")
         number = row.get("index", row.get("plane", 0))
@@ -266,6 +308,7 @@ def _load_instruction(raw: dict, path: str, fields: dict[str, Field], machine: d
         latency=latency, control=control, saturating=saturating, saturating_field=sat_field,
         description=raw["description"], source=path, match=opcode << op_field.lo,
         mask=op_field.mask, field_index=MappingProxyType(index),
+        layout=tuple((f.lo, (1 << f.width) - 1) for f in inst_fields),
     )
 
 
@@ -284,9 +327,10 @@ def load_isa(root: str | Path | None = None) -> Isa:
     """Load isa/ from `root` (default: the installed or checked-out isa/)."""
     root = Path(root) if root is not None else isa_root()
     machine = _read_toml(root / "machine.toml")
-    for section in ("geometry", "mem", "mxm", "c2c", "sync", "dtypes"):
+    for section in ("geometry", "mem", "mxm", "sxm", "c2c", "sync", "system", "dtypes"):
         if section not in machine:
             raise IsaError(str(root / "machine.toml"), f"missing section [{section}]")
+    _check_machine(root / "machine.toml", machine)
     dtypes = tuple(machine["dtypes"])
     dtype_bytes = {k: v[0] for k, v in machine["dtypes"].items()}
     dtype_numpy = {k: v[1] for k, v in machine["dtypes"].items()}
@@ -313,6 +357,7 @@ def load_isa(root: str | Path | None = None) -> Isa:
         if not any(unit in i.units for i in instructions):
             raise IsaError(str(root / "queues.toml"), f"unit {unit!r} has no instructions")
     _check_overlaps(instructions, units)
+    _check_consistency(str(root / "machine.toml"), machine, fields, instructions)
     content = {
         "machine": machine,
         "fields": _read_toml(root / "fields.toml"),

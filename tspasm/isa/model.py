@@ -91,6 +91,7 @@ class InstrSpec:
     match: int
     mask: int
     field_index: Mapping[str, int] = dc_field(default_factory=dict)
+    layout: tuple[tuple[int, int], ...] = ()  # (lo, value mask) per field, for fast encoding
 
     def legal_on(self, unit: str) -> bool:
         return "*" in self.units or unit in self.units

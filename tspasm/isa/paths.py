@@ -1,7 +1,6 @@
 """Where isa/ lives: beside the package in a checkout, or packaged as tspasm._isa."""
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 _CHECKOUT = Path(__file__).resolve().parents[2]
@@ -18,4 +17,5 @@ def isa_root() -> Path:
     root = repo_root()
     if root is not None:
         return root / "isa"
-    return Path(str(resources.files("tspasm._isa")))
+    # Installed: pyproject.toml maps isa/ to the package directory tspasm/_isa.
+    return Path(__file__).resolve().parents[1] / "_isa"
