@@ -17,7 +17,7 @@ from ..isa.model import Isa
 from . import ast
 from .binder import Binder
 from .data import DataError, inline_array, npy_array, resolve_npy
-from .diagnostics import AssemblyError, Collector
+from .diagnostics import AssemblyError, Collector, Diagnostic
 from .expr import ExprError, evaluate
 from .parser import Parser
 from .schedule import Placed, Scheduler
@@ -111,7 +111,11 @@ class _Pass1:
             elif t is ast.Output:
                 self.outputs.append((self.chip, node))
             elif t is ast.Loc:
-                self.loc = (node.path, node.line, node.col)
+                if 0 < node.line < 1 << 32 and 0 <= node.col < 1 << 32:
+                    self.loc = (node.path, node.line, node.col)
+                else:
+                    self.diags.error(node.pos(), f".loc line {node.line} column {node.col} out of range",
+                                     "lines are 1..4294967295, columns 0..4294967295")
         self._end_section()
 
     def _end_section(self) -> None:
@@ -151,20 +155,32 @@ class Assembler:
         try:
             with open(path, "rb") as fh:
                 raw = fh.read()
-        except OSError as exc:
-            self.diags.error(pos, f"cannot read `{path}`: {exc.strerror or exc}")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self._file_error(path, pos, f"cannot read `{path!r}`: {reason}" if "\0" in path
+                             else f"cannot read `{path}`: {reason}")
             return None
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.diags.error(pos, f"`{path}` is not UTF-8 text (byte {exc.start})")
+            self._file_error(path, pos, f"`{path}` is not UTF-8 text (byte {exc.start})")
             return None
+
+    def _file_error(self, path: str, pos, message: str) -> None:
+        """At the .include that named the file, or at the file itself."""
+        if pos is not None:
+            self.diags.error(pos, message)
+        else:
+            self.diags.add(Diagnostic(path, 0, 0, message))
 
     def _expand(self, nodes: list[ast.Node], path: str, stack: list[str]) -> list[ast.Node]:
         out: list[ast.Node] = []
         for node in nodes:
             if type(node) is not ast.Include:
                 out.append(node)
+                continue
+            if "\0" in node.path:
+                self.diags.error(node.pos(node.tok), "an .include path cannot contain a NUL character")
                 continue
             target = node.path if os.path.isabs(node.path) else \
                 os.path.join(os.path.dirname(path), node.path)
@@ -234,9 +250,12 @@ class Assembler:
             items.sort(key=by_cycle)
             streams[key] = sched.queue_stream(items, notifies.get(key[0], []))
             in_row_order.extend(items)
-        data = [seg for seg in (self._data(chip, d, symbols) for chip, d in p1.data) if seg]
-        self._check_overlaps(data, p1.data)
-        outputs = [o for o in (self._output(chip, d, symbols) for chip, d in p1.outputs) if o]
+        data_pairs = [(seg, d) for chip, d in p1.data if (seg := self._data(chip, d, symbols))]
+        self._check_overlaps(data_pairs)
+        data = [seg for seg, _ in data_pairs]
+        out_pairs = [(o, d) for chip, d in p1.outputs if (o := self._output(chip, d, symbols))]
+        self._check_output_names(out_pairs)
+        outputs = [o for o, _ in out_pairs]
         self.diags.raise_if_any()
         program = Program(isa.fingerprint, self._rows(streams), data, outputs,
                           [Symbol(n, v, p1.symbol_info[n][0], p1.symbol_info[n][1])
@@ -308,9 +327,11 @@ class Assembler:
         lanes = self.isa.param("geometry.lanes")
         try:
             if isinstance(node.values, str):
+                if node.bits:
+                    raise DataError("`bits` applies to inline values, not to a .npy file", node.vtok)
                 arr = npy_array(resolve_npy(node.values, node.stmt.path), dtype)
             else:
-                arr = inline_array(node.values, dtype)
+                arr = inline_array(node.values, dtype, node.bits)
         except DataError as exc:
             self.diags.error(node.pos(exc.tok if exc.tok >= 0 else node.vtok), str(exc), exc.hint)
             return None
@@ -326,10 +347,10 @@ class Assembler:
         return DataSegment(chip, q.slot, addr, node.dtype, tuple(arr.shape),
                            np.ascontiguousarray(arr, dtype).tobytes())
 
-    def _check_overlaps(self, segs: list[DataSegment], nodes) -> None:
-        by_node = {id(s): n for s, (_, n) in zip(segs, nodes)}
+    def _check_overlaps(self, pairs: list[tuple[DataSegment, ast.Data]]) -> None:
+        by_node = {id(s): n for s, n in pairs}
         spans: dict[tuple[int, str, int], list] = defaultdict(list)
-        for seg in segs:
+        for seg, _ in pairs:
             q = self.isa.queues[seg.slot]
             rows = seg.shape[0] if len(seg.shape) == 2 else 1
             for j in range(self.isa.dtype_bytes[seg.dtype]):
@@ -345,6 +366,18 @@ class Assembler:
                     self.diags.error(n1.pos(n1.atok), f".data overlaps earlier .data in "
                                      f"MEM_{key[1]}{key[2]} at address {b0}",
                                      notes=(f"the other .data is at {path}:{line}:{col}",))
+
+    def _check_output_names(self, pairs: list[tuple[OutputRegion, ast.Output]]) -> None:
+        seen: dict[str, ast.Output] = {}
+        for o, node in pairs:
+            first = seen.get(o.name)
+            if first is not None:
+                path, line, col = first.pos(first.stok).resolve()
+                self.diags.error(node.pos(node.stok), f"output `{o.name}` is declared twice",
+                                 "give each .output its own name: `.output NAME = SLICE ADDR TYPE`",
+                                 notes=(f"first declared at {path}:{line}:{col}",))
+            else:
+                seen[o.name] = node
 
     def _output(self, chip: int, node: ast.Output, symbols) -> OutputRegion | None:
         dtype = self._dtype(node, node.dtype, node.dtok)

@@ -64,14 +64,14 @@ class Chip(Node):
 
 
 class Data(Node):
-    """`.data SLICE ADDR TYPE [values] | "file.npy"`; values is a nested list of
-    (sign, token text, tok) scalars, or a str path."""
+    """`.data SLICE ADDR TYPE [bits] [values] | "file.npy"`; values is a nested list of
+    (token text with sign, tok) scalars, or a str path; `bits` = raw bit patterns."""
 
-    __slots__ = ("slice", "stok", "addr", "atok", "dtype", "dtok", "values", "vtok")
+    __slots__ = ("slice", "stok", "addr", "atok", "dtype", "dtok", "values", "vtok", "bits")
 
-    def __init__(self, stmt, slice_, stok, addr, atok, dtype, dtok, values, vtok):
+    def __init__(self, stmt, slice_, stok, addr, atok, dtype, dtok, values, vtok, bits=False):
         self.stmt, self.slice, self.stok, self.addr, self.atok = stmt, slice_, stok, addr, atok
-        self.dtype, self.dtok, self.values, self.vtok = dtype, dtok, values, vtok
+        self.dtype, self.dtok, self.values, self.vtok, self.bits = dtype, dtok, values, vtok, bits
 
 
 class Output(Node):

@@ -13,6 +13,8 @@ from .diagnostics import Collector
 from .encoding import encode, stream_codes
 from .expr import ExprError, evaluate
 from .fastbind import compile_binder
+from .parser import parse_int
+from .legality import group_problems, group_width, link_problem
 
 _GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
 _LINK = re.compile(r"L(\d+)$")
@@ -96,7 +98,9 @@ class Binder:
                     values[f.name] = code
                     break
                 legal = self._legal_values(spec, f)
-                return (None, f"`.{sfx}` is not a {f.doc or f.name} of `{base}`",
+                what = f.doc or f.name
+                article = "an" if what[:1] in "aeiou" else "a"
+                return (None, f"`.{sfx}` is not {article} {what} of `{base}`",
                         f"write {form}; {f.name} is one of {legal}")
             else:
                 return (None, f"`{opname}` has too many suffixes", f"write {form}")
@@ -161,7 +165,7 @@ class Binder:
         queue = isa.queue_by_name.get(node.queue)
         if queue is None:
             self.diags.error(node.pos(node.qtok), f"unknown queue `{node.queue}`",
-                             _close(node.queue, isa.queue_by_name) or
+                             _close(node.queue.upper(), isa.queue_by_name) or
                              "queues are " + _ranges([q.name for q in isa.queues]))
             return None
         hit = self.mnemonic(node.opname)
@@ -263,25 +267,22 @@ class Binder:
                     return code
                 m = _GROUP.match(expr)
                 if m:
-                    return self._group(node, spec, f, int(m.group(1)), int(m.group(2)), m.group(3), tok)
+                    return self._group(node, spec, f, parse_int(m.group(1)), parse_int(m.group(2)),
+                                       m.group(3), tok)
             self.diags.error(pos, f"operand {f.name} of {spec.name} must be a stream, got `{_show(expr)}`",
                              "streams are S0E..S31E (eastward) and S0W..S31W (westward); "
                              "groups SG2_0E.., SG4_0E..")
             return None
         if f.kind == "link":
             m = _LINK.match(expr) if isinstance(expr, str) else None
-            if not m or int(m.group(1)) >= (f.limit or 16):
+            if not m or parse_int(m.group(1)) >= (f.limit or 16):
                 self.diags.error(pos, f"operand {f.name} of {spec.name} must be a link L0..L{(f.limit or 16) - 1}, "
                                  f"got `{_show(expr)}`")
                 return None
-            link = int(m.group(1))
-            hemi = link // self.links_per_hemi
-            want = 0 if queue.hemi == "W" else 1
-            if hemi != want:
-                lo = want * self.links_per_hemi
-                self.diags.error(pos, f"{queue.name} cannot drive link L{link}",
-                                 f"C2C queues of the {'west' if want == 0 else 'east'} SXM drive "
-                                 f"links L{lo}..L{lo + self.links_per_hemi - 1}")
+            link = parse_int(m.group(1))
+            problem = link_problem(self.isa, queue, link)
+            if problem:
+                self.diags.error(pos, *problem)
                 return None
             return link
         if f.kind == "enum":
@@ -311,59 +312,27 @@ class Binder:
     def _group(self, node, spec, f, size, index, direction, tok):
         code = size * index
         if size not in (1, 2, 4, 8, 16) or code + size > 32:
-            self.diags.error(node.pos(tok), f"no stream group SG{size}_{index}{direction}",
+            self.diags.error(node.pos(tok), f"no stream group SG{_num(size)}_{_num(index)}{direction}",
                              "groups are SG<size>_<index><E|W> with size 1, 2, 4, 8 or 16 "
                              "covering streams size*index .. size*index+size-1 < 32")
             return None
         return code | (32 if direction == "W" else 0)
 
     def _groups(self, node, spec: InstrSpec, values: list) -> bool:
-        ok = True
-        isa = self.isa
-        for i, name, width, src, square, align in self._plan(spec)[1]:
-            if src is not None:
-                f = spec.fields[src]
-                v = values[src]
-                width = isa.dtype_bytes[f.values[v]] if f.kind == "dtype" else (
-                    f.values[v] if f.kind == "choice" else v)
-                if square:
-                    width *= width
-            code = values[i]
-            base = code & 31
-            if base + width <= 32 and not (align and base % align):
-                continue
-            d = "W" if code & 32 else "E"
+        problems = group_problems(self.isa, spec, values)
+        for name, message, hint in problems:
             tok = next((t for (s_, e, t), o in zip(node.operands, spec.operands) if o.field == name),
                        node.optok)
-            if base + width > 32:
-                self.diags.error(node.pos(tok), f"{spec.name} needs {width} streams from S{base}{d}, "
-                                 f"past S31{d}", f"start the group at S{32 - width}{d} or lower")
-            else:
-                legal = ", ".join(f"S{b}{d}" for b in range(0, 32, align))
-                self.diags.error(node.pos(tok), f"{spec.name} takes an aligned group of "
-                                 f"{align} streams", f"{name} must be {legal}")
-            ok = False
-        return ok
+            self.diags.error(node.pos(tok), message, hint)
+        return not problems
 
     def group_width(self, spec: InstrSpec, width_spec, values) -> int:
         return group_width(self.isa, spec, width_spec, values)
 
 
-def group_width(isa: Isa, spec: InstrSpec, width_spec, values) -> int:
-    """How many streams a stream operand covers, given the instruction's field values."""
-    if isinstance(width_spec, int):
-        return width_spec
-    square = width_spec.endswith("^2")
-    name = width_spec[:-2] if square else width_spec
-    f = spec.fields[spec.field_index[name]]
-    v = values[spec.field_index[name]]
-    if f.kind == "dtype":
-        w = isa.dtype_bytes[f.values[v]]
-    elif f.kind == "choice":
-        w = f.values[v]
-    else:
-        w = v
-    return w * w if square else w
+def _num(v: int) -> str:
+    """An integer for a message, even one with more digits than str() allows."""
+    return str(v) if abs(v) < 10 ** 30 else ("-" if v < 0 else "") + "a very large number"
 
 
 def _show(expr) -> str:

@@ -37,10 +37,14 @@ def _scalar(text: str, tok: int, dtype: np.dtype):
         if not is_float_type:
             info = np.iinfo(dtype)
             if not info.min <= v <= info.max:
-                raise DataError(f"{v} does not fit in {dtype.name}", tok,
+                shown = str(v) if len(body) < 40 else f"{text[:20]}…"
+                raise DataError(f"{shown} does not fit in {dtype.name}", tok,
                                 f"{dtype.name} holds {info.min}..{info.max}")
             return v
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:
+            raise DataError(f"{text[:20]}… overflows {dtype.name}", tok) from None
     else:
         if not is_float_type:
             raise DataError(f"`{text}` is not an integer", tok, f"{dtype.name} data takes integers")
@@ -83,10 +87,15 @@ def _flatten(values, out: list) -> None:
             out.append(v)
 
 
-def inline_array(values: list, dtype: np.dtype) -> np.ndarray:
+def inline_array(values: list, dtype: np.dtype, bits: bool = False) -> np.ndarray:
+    """Nested lists of literal tokens -> array; with `bits`, the values are raw bit patterns."""
     shape = _shape(values)
     flat: list = []
     _flatten(values, flat)
+    if bits:
+        raw = np.dtype(f"<u{dtype.itemsize}")
+        arr = np.array([_scalar(text, tok, raw) for text, tok in flat], dtype=raw)
+        return arr.view(dtype).reshape(shape)
     arr = np.array([_scalar(text, tok, dtype) for text, tok in flat], dtype=dtype)
     return arr.reshape(shape)
 

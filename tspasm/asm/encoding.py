@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 
 from ..isa.model import Field, InstrSpec, Isa
+from .legality import word_problem
 
 STREAM_WEST = 32  # bit 5 of a stream field
 
@@ -61,8 +62,9 @@ def _decode_table(isa: Isa) -> dict[str, dict[int, InstrSpec]]:
     return table
 
 
-def decode(isa: Isa, unit: str, word: int) -> tuple[InstrSpec, tuple[int, ...]]:
-    """Decode one word issued on a queue of `unit`; DecodeError if it is not legal there."""
+def decode(isa: Isa, unit: str, word: int, queue=None) -> tuple[InstrSpec, tuple[int, ...]]:
+    """Decode one word issued on a queue of `unit` (and, if given, that very queue);
+    DecodeError for anything the assembler would not have written there."""
     op_field = isa.fields["opcode"]
     opcode = (word >> op_field.lo) & ((1 << op_field.width) - 1)
     spec = _decode_table(isa)[unit].get(opcode)
@@ -85,4 +87,7 @@ def decode(isa: Isa, unit: str, word: int) -> tuple[InstrSpec, tuple[int, ...]]:
     if "sat" in spec.field_index and values_t[spec.field_index["sat"]]:
         if values_t[spec.field_index[spec.saturating_field]] not in spec.saturating:
             raise DecodeError(f"{spec.name}: .sat on a type that does not saturate")
+    problem = word_problem(isa, spec, values_t, queue)
+    if problem:
+        raise DecodeError(problem)
     return spec, values_t

@@ -22,8 +22,17 @@ _LIMIT = 1 << 64  # keeps `1 << 100000000` from eating the machine
 
 
 def evaluate(expr, symbols: Mapping[str, int]) -> int:
+    try:
+        return _evaluate(expr, symbols)
+    except RecursionError:
+        raise ExprError("expression nested too deeply") from None
+
+
+def _evaluate(expr, symbols: Mapping[str, int]) -> int:
     if type(expr) is int:
-        return expr
+        if -_LIMIT < expr < _LIMIT:
+            return expr
+        raise ExprError("integer literal does not fit in 64 bits")
     if type(expr) is str:
         v = symbols.get(expr)
         if v is None:
@@ -34,11 +43,11 @@ def evaluate(expr, symbols: Mapping[str, int]) -> int:
         return v
     op = expr[0]
     if op == "neg":
-        return -evaluate(expr[1], symbols)
+        return -_evaluate(expr[1], symbols)
     if op == "inv":
-        return ~evaluate(expr[1], symbols)
-    a = evaluate(expr[1], symbols)
-    b = evaluate(expr[2], symbols)
+        return ~_evaluate(expr[1], symbols)
+    a = _evaluate(expr[1], symbols)
+    b = _evaluate(expr[2], symbols)
     if op in _OPS:
         r = _OPS[op](a, b)
     elif op in ("div", "mod"):

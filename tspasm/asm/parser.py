@@ -63,7 +63,15 @@ def parse_int(text: str) -> int:
     t = text.replace("_", "")
     if len(t) > 1 and t[0] == "0" and t[1] in "xXbB":
         return int(t, 0)
-    return int(t, 10)
+    if len(t) <= 1000:
+        return int(t, 10)
+    if not t.isdigit():
+        raise ValueError(f"invalid literal {text[:20]!r}")
+    value = 0  # past Python's 4300-digit int() limit: exact, in chunks
+    for i in range(0, len(t), 1000):
+        chunk = t[i:i + 1000]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
 
 
 # ---------------------------------------------------------------------------
@@ -201,14 +209,14 @@ def _directive(stmt: Statement, t, conv: _Converter):
     if kind == "loc":
         return ast.Loc(stmt, _unquote(ch[0]), parse_int(str(ch[1])), parse_int(str(ch[2])))
     if kind == "data":
-        slice_tok, addr_t, dtype_tok, src = ch
+        slice_tok, addr_t, dtype_tok, bits, src = ch
         addr, ak = conv.expr(addr_t)
         if isinstance(src, Token):
             values, vtok = _unquote(src), conv.tok(src)
         else:
             values, vtok = _data_values(conv, src), ak
         return ast.Data(stmt, str(slice_tok), conv.tok(slice_tok), addr, ak, str(dtype_tok),
-                        conv.tok(dtype_tok), values, vtok)
+                        conv.tok(dtype_tok), values, vtok, bits is not None)
     if kind == "output":
         name_tok, slice_tok, addr_t, dtype_tok, rows_t = ch
         addr, ak = conv.expr(addr_t)
@@ -308,11 +316,17 @@ def _compile_template(skeleton: tuple) -> Callable | None:
     if len(stmts) != 1 or stmts[0].data not in ("bundle", "label"):
         return None
     conv = _Converter(shape, None, code=True)
-    code = conv.statement(stmts[0])
+    try:
+        code = conv.statement(stmts[0])
+    except RecursionError:
+        return None  # the direct route reports "nested too deeply"
     namespace = {"Bundle": ast.Bundle, "Instr": ast.Instr, "Label": ast.Label,
                  "_atom": _atom, "_name": _name, "_opname": _opname, "_ATOMS": _ATOMS,
                  "_NAMES": _NAMES, "_OPNAMES": _OPNAMES}
-    return eval(f"lambda v, S: {code}", namespace)  # noqa: S307 - code built from our own tree
+    try:
+        return eval(f"lambda v, S: {code}", namespace)  # noqa: S307 - code built from our own tree
+    except (RecursionError, MemoryError, SyntaxError):
+        return None  # absurdly deep expressions: the direct route reports them
 
 
 _SPLIT = re.compile("(" + VALUE_TOKEN.pattern + ")")
@@ -328,6 +342,8 @@ class Parser:
 
     def parse_text(self, text: str, path: str) -> list[ast.Node]:
         nodes: list[ast.Node] = []
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")  # CRLF files; a lone CR stays a syntax error
         lines = text.split("\n")
         i = 0
         n = len(lines)
@@ -384,7 +400,16 @@ class Parser:
         try:
             tree = lark_parser().parse(stmt.text)
         except lark.exceptions.UnexpectedInput as exc:
-            self.diags.add(_lark_error(stmt, exc))
+            diag = _lark_error(stmt, exc)
+            first = stmt.text.split("\n", 1)[0]
+            brace = first.find("{")
+            semi = first.find(";", brace + 1) if brace >= 0 else -1
+            if semi > brace >= 0 and "}" not in first[:semi] and ":" in first[semi:]:
+                # `{ a ; b }`: the `;` made the rest of the line, `}` included, a comment
+                diag = Diagnostic(stmt.path, stmt.line, semi + 1,
+                                  "`;` starts a comment, so this bundle's `}` is commented out",
+                                  first, "separate the instructions of a bundle with `|`")
+            self.diags.add(diag)
             return None
         stmts = [c for c in tree.children if c is not None and not isinstance(c, Token)]
         if not stmts:
@@ -394,7 +419,12 @@ class Parser:
             return None
         values = VALUE_TOKEN.findall(stmt.text)
         conv = _Converter(stmt.text, values, code=False)
-        return _directive(stmt, stmts[0], conv)
+        try:
+            return _directive(stmt, stmts[0], conv)
+        except RecursionError:
+            self.diags.error(Pos(stmt), "statement nested too deeply",
+                             "split the expression or list into smaller pieces")
+            return None
 
 
 def _strip_comment(line: str) -> str:

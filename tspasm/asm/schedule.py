@@ -87,6 +87,23 @@ class Scheduler:
             return p.cycle + max(v[0], 1) - 1
         return p.cycle
 
+    def _steps_fit(self, rep: Placed, prev: Placed) -> bool:
+        """Every field a repeat steps must stay in range up to the last re-issue."""
+        spec = prev.spec
+        n = rep.values[0]
+        for name, step in spec.steps.items():
+            f = spec.field(name)
+            s = prev.values[spec.field_index[step]] if isinstance(step, str) else step
+            first = prev.values[spec.field_index[name]]
+            last = first + n * s
+            lo, hi = f.value_range()
+            if not lo <= last <= hi:
+                self.diags.error(rep.pos, f"repeat {n} steps {name} of {_describe(self.isa, prev)} "
+                                 f"to {last}, outside {lo}..{hi}",
+                                 _repeat_hint(first, s, lo, hi))
+                return False
+        return True
+
     def queue_stream(self, items: list[Placed], notifies: list[int]) -> list[int]:
         """Check one queue's instructions (sorted by cycle) and return its words."""
         isa = self.isa
@@ -107,6 +124,8 @@ class Scheduler:
                     what = "nothing" if prev is None else _describe(isa, prev)
                     self.diags.error(p.pos, "repeat must issue the cycle after the unit instruction it repeats",
                                      f"the previous instruction on {isa.queues[p.slot].name} is {what}")
+                    continue
+                if prev.spec.steps and not self._steps_fit(p, prev):
                     continue
             elif p.cycle < free:
                 self.diags.error(p.pos, f"{isa.queues[p.slot].name} is still busy in cycle {p.cycle}",
@@ -129,6 +148,13 @@ class Scheduler:
             free = end + 1
             prev = p
         return words
+
+
+def _repeat_hint(first: int, step: int, lo: int, hi: int) -> str:
+    most = (hi - first) // step if step > 0 else (first - lo) // -step
+    if most < 1:
+        return f"from {first} with step {step} even one repeat leaves {lo}..{hi}"
+    return f"repeat at most {most} time{'s' if most != 1 else ''} from {first} with step {step}"
 
 
 def canonical_gap(gap: int, nop_max: int) -> list[int]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import UsageError
+from ..errors import ImageError, UsageError
 from ..image.disasm import disassemble
 from ..image.tspo import read_file
 from ..isa import default_isa
@@ -21,7 +21,10 @@ def register(sub) -> None:
 def run(args) -> int:
     isa = default_isa()
     program = read_file(args.image, isa)
-    text = disassemble(program, isa, with_loc=not args.no_loc)
+    try:
+        text = disassemble(program, isa, with_loc=not args.no_loc)
+    except ImageError as exc:
+        raise ImageError(f"{args.image}: {exc}") from None
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as fh:

@@ -215,14 +215,41 @@ def _instructions(isa: Isa) -> tuple[list[str], list[str]]:
         name = c_ident(spec.name)
         table.append(f"TSP_DECLARE_INSN({spec.name}, TSP_OP_{name}, TSP_LAT_{name}, "
                    f"{control_const(spec.control)}, {unit_mask_expr(spec)})")
+    table.append("#endif")
+    # The engine rejects words with stray bits; the name alone cannot be pasted
+    # into TSP_USED_<NAME> (case differs), so the masks get their own table.
+    table.append("")
+    table.append("#ifdef TSP_DECLARE_INSN_USED  /* (name, opcode, used_lo64, used_hi64) */")
+    for spec in isa.instructions:
+        name = c_ident(spec.name)
+        table.append(f"TSP_DECLARE_INSN_USED({spec.name}, TSP_OP_{name}, "
+                     f"TSP_USED_{name}_LO64, TSP_USED_{name}_HI64)")
+    table.append("#endif")
+    # What a repeat advances on each re-issue (isa `steps`): field += value of
+    # step_field, or field += a constant.
+    table.append("")
+    table.append("#ifdef TSP_DECLARE_STEP  /* (name, opcode, field, step_field) */")
+    for spec in isa.instructions:
+        for target, step in spec.steps.items():
+            if isinstance(step, str):
+                table.append(f"TSP_DECLARE_STEP({spec.name}, TSP_OP_{c_ident(spec.name)}, {target}, {step})")
+    table.append("#endif")
+    table.append("")
+    table.append("#ifdef TSP_DECLARE_STEP_CONST  /* (name, opcode, field, step) */")
+    for spec in isa.instructions:
+        for target, step in spec.steps.items():
+            if not isinstance(step, str):
+                table.append(f"TSP_DECLARE_STEP_CONST({spec.name}, TSP_OP_{c_ident(spec.name)}, "
+                             f"{target}, {c_int(int(step))})")
     return out, table + ["#endif"]
 
 
 _USAGE = """\
  *
  * Constants are #defines (usable in #if).  The tables are X-macros: define
- * TSP_DECLARE_INSN, TSP_DECLARE_QUEUE, TSP_DECLARE_FIELD or TSP_DECLARE_DTYPE
- * and include this header again; the tables sit after the include guard so
+ * TSP_DECLARE_INSN, TSP_DECLARE_INSN_USED, TSP_DECLARE_STEP, TSP_DECLARE_STEP_CONST,
+ * TSP_DECLARE_QUEUE, TSP_DECLARE_FIELD or TSP_DECLARE_DTYPE and include this
+ * header again; the tables sit after the include guard so
  * they expand on every inclusion, e.g.
  *
  *   #define TSP_DECLARE_INSN(name, op, lat, ctl, units) [op] = #name,

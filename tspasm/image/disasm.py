@@ -32,9 +32,11 @@ def _fmt_value(v, is_float: bool) -> str:
 
 def _fmt_data(arr: np.ndarray) -> str:
     is_float = arr.dtype.kind == "f"
+    fmt = (lambda v: f"0x{int(v):0{arr.dtype.itemsize * 2}x}") if arr.dtype.kind == "u" else \
+        (lambda v: _fmt_value(v, is_float))
     if arr.ndim == 1:
-        return "[" + ", ".join(_fmt_value(v, is_float) for v in arr) + "]"
-    rows = ["  [" + ", ".join(_fmt_value(v, is_float) for v in row) + "]" for row in arr]
+        return "[" + ", ".join(fmt(v) for v in arr) + "]"
+    rows = ["  [" + ", ".join(fmt(v) for v in row) + "]" for row in arr]
     return "[\n" + ",\n".join(rows) + "\n]"
 
 
@@ -60,7 +62,11 @@ def disassemble(program: Program, isa: Isa, with_loc: bool = True) -> str:
             if d.chip == chip:
                 dt = np.dtype(isa.dtype_numpy[d.dtype]).newbyteorder("<")
                 arr = np.frombuffer(d.data, dt).reshape(d.shape)
-                out.append(f".data {isa.queues[d.slot].name} 0x{d.addr:04x} {d.dtype} {_fmt_data(arr)}")
+                bits = ""
+                if arr.dtype.kind == "f" and np.isnan(arr).any():
+                    # NaN sign and payload survive only as bit patterns
+                    arr, bits = arr.view(f"<u{dt.itemsize}"), " bits"
+                out.append(f".data {isa.queues[d.slot].name} 0x{d.addr:04x} {d.dtype}{bits} {_fmt_data(arr)}")
         labels = defaultdict(list)
         for s in program.symbols:
             if s.chip == chip and s.kind == "label":

@@ -48,7 +48,7 @@ def chip_timeline(isa: Isa, chip: int, arr: np.ndarray) -> list[Issued]:
     for q in isa.queues:
         try:
             words = queue_words(arr, q.slot)
-            decoded[q.slot] = [decode(isa, q.unit, w) for w in words]
+            decoded[q.slot] = [decode(isa, q.unit, w, q) for w in words]
         except DecodeError as exc:
             raise ImageError(f"chip {chip} queue {q.name}: illegal instruction word: {exc}") from None
     out: list[Issued] = []

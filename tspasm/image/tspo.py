@@ -104,9 +104,29 @@ def read_bytes(blob: bytes, isa=None, name: str = "<image>") -> Program:
         program = _decode(sections, fingerprint)
         if isa is not None:
             validate(program, isa)
-    except (KeyError, TypeError, ValueError, UnicodeDecodeError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, AttributeError, OverflowError,
+            RecursionError) as exc:
         raise bad(f"malformed section contents: {exc}") from None
     return program
+
+
+def _int(x) -> int:
+    """A JSON integer, strictly (not a bool, float or string)."""
+    if type(x) is not int:
+        raise ValueError(f"expected an integer, got {x!r:.40}")
+    return x
+
+
+def _list(x) -> list:
+    if type(x) is not list:
+        raise ValueError(f"expected a list, got {type(x).__name__}")
+    return x
+
+
+def _str(x) -> str:
+    if type(x) is not str:
+        raise ValueError(f"expected a string, got {x!r:.40}")
+    return x
 
 
 def _one(sections, kind: bytes) -> bytes:
@@ -128,22 +148,23 @@ def _decode(sections, fingerprint: str) -> Program:
     payload = _one(sections, b"DPAY")
     data = []
     offset = 0
-    for m in json.loads(_one(sections, b"DMET")):
-        shape = tuple(int(x) for x in m["shape"])
-        size = int(m["nbytes"])
+    for m in _list(json.loads(_one(sections, b"DMET"))):
+        shape = tuple(_int(x) for x in _list(m["shape"]))
+        size = _int(m["nbytes"])
         if size < 0:
             raise ValueError("negative data size")
         if offset + size > len(payload):
             raise ValueError("data payload shorter than its segment table")
-        data.append(DataSegment(int(m["chip"]), int(m["slot"]), int(m["addr"]), m["dtype"], shape,
+        data.append(DataSegment(_int(m["chip"]), _int(m["slot"]), _int(m["addr"]), _str(m["dtype"]), shape,
                                 payload[offset:offset + size]))
         offset += size
     if offset != len(payload):
         raise ValueError("data payload longer than its segment table")
-    outputs = [OutputRegion(**{k: o[k] for k in ("name", "chip", "slot", "addr", "dtype", "rows")})
-               for o in json.loads(_one(sections, b"OUTP"))]
-    symbols = [Symbol(**{k: s[k] for k in ("name", "value", "kind", "chip")})
-               for s in json.loads(_one(sections, b"SYMB"))]
+    outputs = [OutputRegion(_str(o["name"]), _int(o["chip"]), _int(o["slot"]), _int(o["addr"]),
+                            _str(o["dtype"]), _int(o["rows"]))
+               for o in _list(json.loads(_one(sections, b"OUTP")))]
+    symbols = [Symbol(_str(s["name"]), _int(s["value"]), _str(s["kind"]), _int(s["chip"]))
+               for s in _list(json.loads(_one(sections, b"SYMB")))]
     files = json.loads(_one(sections, b"FILE"))
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise ValueError("FILE section is not a list of names")

@@ -1,0 +1,39 @@
+"""cffi build script for the engine (API mode, out-of-line).
+
+setuptools runs it through setup.py's `cffi_modules`; it compiles every
+native/engine/*.c into the extension `tspasm.engine._tsp_engine`.  The cdef is
+read from the real header native/engine/tsp_engine_api.h, so the binding cannot
+drift from the C declarations.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE = ROOT / "native" / "engine"
+GENERATED = ROOT / "native" / "generated"
+
+
+def _rel(path: Path) -> str:
+    # setuptools wants source paths relative to the project (it runs from there).
+    return os.path.relpath(path)
+
+
+# Strict IEEE arithmetic: no fused multiply-add, no fast-math reassociation.
+COMPILE_ARGS = [] if sys.platform == "win32" else ["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"]
+
+ffibuilder = FFI()
+ffibuilder.cdef((ENGINE / "tsp_engine_api.h").read_text(encoding="utf-8"))
+ffibuilder.set_source(
+    "tspasm.engine._tsp_engine",
+    '#include "tsp_engine.h"',
+    sources=[_rel(p) for p in sorted(ENGINE.glob("*.c"))],
+    include_dirs=[_rel(ENGINE), _rel(GENERATED)],
+    depends=[_rel(p) for p in sorted(ENGINE.glob("*.h"))] + [_rel(GENERATED / "tsp_isa.h")],
+    extra_compile_args=COMPILE_ARGS,
+    libraries=[] if sys.platform == "win32" else ["m"],
+)

@@ -1,0 +1,29 @@
+"""The one import point of the compiled extension (pymunk's shape), and the
+handshake that the extension was built from the same isa/ as this package."""
+from __future__ import annotations
+
+from ..isa import default_isa
+from .errors import EngineBuildError
+
+try:
+    from ._tsp_engine import ffi, lib
+except ImportError as exc:  # pragma: no cover - depends on how the package was installed
+    raise EngineBuildError(
+        "the TSP engine extension (tspasm.engine._tsp_engine) is not built. Install the package "
+        "with `pip install .`; in a source checkout use `pip install -e .` or "
+        "`python setup.py build_ext --inplace`") from exc
+
+
+def check_fingerprint(compiled: str, expected: str) -> None:
+    """Refuse an extension compiled from a different isa/ than the one loaded now."""
+    if compiled != expected:
+        raise EngineBuildError(
+            f"the compiled TSP engine implements ISA {compiled[:16]}... but isa/ is now "
+            f"{expected[:16]}...; the extension is stale. Rebuild it - reinstall: pip install . "
+            f"(in a checkout: pip install -e . or python setup.py build_ext --inplace)")
+
+
+COMPILED_FINGERPRINT = ffi.string(lib.tsp_isa_fingerprint()).decode("ascii")
+check_fingerprint(COMPILED_FINGERPRINT, default_isa().fingerprint)
+
+__all__ = ["COMPILED_FINGERPRINT", "check_fingerprint", "ffi", "lib"]

@@ -1,0 +1,282 @@
+"""Machine: a program image loaded into the C engine, run, and read back.
+
+The Python side never simulates a cycle; it loads words and data, calls
+tsp_run, and turns every status into an EngineError that carries the C
+message plus the source line of the instruction (from the program's line table).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import UsageError
+from ..image.program import DataSegment, Program
+from ..isa import default_isa
+from ..isa.model import Isa
+from ._native import ffi, lib
+from .errors import EngineError
+from .planes import PlaneMap
+
+_UINT64_MAX = (1 << 64) - 1
+_CODES = {getattr(lib, n): n for n in dir(lib) if n.startswith("TSP_E_") or n == "TSP_OK"}
+_QUEUE_STATES = ("empty", "ready", "repeating", "parked", "done")
+
+
+class StopReason(enum.Enum):
+    HALTED = "halted"            # every queue finished, nothing in flight
+    CYCLE_LIMIT = "cycle_limit"  # the cycle budget ran out first
+
+
+_STOPS = {lib.TSP_STOP_HALTED: StopReason.HALTED, lib.TSP_STOP_CYCLE_LIMIT: StopReason.CYCLE_LIMIT}
+
+
+@dataclass(frozen=True)
+class Hazard:
+    """A schedule error recorded in hazards="warn" mode."""
+
+    message: str
+    chip: int
+    cycle: int
+    queue: str | None
+    location: str | None
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    state: str
+    next_row: int
+    rows: int
+    next_cycle: int | None
+    busy_until: int
+    issued: int
+    executed: int
+
+
+class Machine:
+    """One TSP-1 system running one program.
+
+    hazards="stop" (default) stops at the first schedule error with EngineError;
+    hazards="warn" records it (see `hazards`) and carries on, reading a missing
+    value as zeros.  Address faults and unimplemented instructions always stop.
+    """
+
+    def __init__(self, program: Program, *, hazards: str = "stop", chips: int | None = None,
+                 isa: Isa | None = None):
+        if hazards not in ("stop", "warn"):
+            raise UsageError(f"hazards must be 'stop' or 'warn', not {hazards!r}")
+        self.isa = isa or default_isa()
+        self.program = program
+        self._planes = PlaneMap(self.isa)
+        self._names = [q.name for q in self.isa.queues]
+        self._lines: dict | None = None
+        nchips = chips if chips is not None else (max(program.chips) + 1 if program.chips else 1)
+        out = ffi.new("tsp_machine **")
+        rc = lib.tsp_create(nchips, out)
+        if rc != lib.TSP_OK:
+            raise EngineError(f"cannot create a {nchips}-chip machine: "
+                              f"{ffi.string(lib.tsp_strerror(rc)).decode()}", _CODES.get(rc, str(rc)))
+        self._m = ffi.gc(out[0], lib.tsp_destroy)
+        self._check(lib.tsp_check_fingerprint(self._h, program.isa_fingerprint.encode("ascii")))
+        mode = lib.TSP_HAZARDS_WARN if hazards == "warn" else lib.TSP_HAZARDS_STOP
+        self._check(lib.tsp_set_hazard_mode(self._h, mode))
+        for chip in sorted(program.code):
+            self._load_code(chip, program.code[chip])
+        for seg in program.data:
+            self._load_data(seg)
+
+    # ---- loading -------------------------------------------------------------
+
+    def _load_code(self, chip: int, code: np.ndarray) -> None:
+        if code.ndim != 3 or code.shape[1:] != (len(self.isa.queues), self.isa.param("geometry.slot_bytes")):
+            raise UsageError(f"chip {chip}: code of shape {code.shape} is not (rows, queues, slot bytes)")
+        used = code.any(axis=2)  # (rows, queues): which words are not the filler
+        for slot in np.flatnonzero(used.any(axis=0)):
+            n = int(np.flatnonzero(used[:, slot])[-1]) + 1
+            words = np.ascontiguousarray(code[:n, slot, :], dtype=np.uint8)
+            self._check(lib.tsp_load_queue(self._h, chip, int(slot), ffi.from_buffer("uint8_t[]", words), n))
+
+    def _load_data(self, seg: DataSegment) -> None:
+        dtype = self._planes.dtype(seg.dtype)
+        values = np.frombuffer(seg.data, dtype=dtype).reshape(seg.shape)
+        self.write_mem(seg.chip, seg.slot, seg.addr, values, seg.dtype)
+
+    # ---- running ---------------------------------------------------------------
+
+    def run(self, max_cycles: int | None = None) -> StopReason:
+        """Run until the program ends, or at most max_cycles more cycles."""
+        budget = _UINT64_MAX if max_cycles is None else max_cycles
+        if budget < 0:
+            raise UsageError(f"max_cycles must be >= 0, not {max_cycles}")
+        stop = ffi.new("int *")
+        self._check(lib.tsp_run(self._h, min(budget, _UINT64_MAX), stop))
+        return _STOPS[stop[0]]
+
+    def step(self, n: int = 1) -> StopReason:
+        """Advance n cycles (fewer if the program ends first)."""
+        if n < 1:
+            raise UsageError(f"step takes a positive number of cycles, not {n}")
+        return self.run(n)
+
+    @property
+    def cycle(self) -> int:
+        """Every event before this cycle has happened; after a complete run, the
+        program's length in cycles on the superlane-0 timeline."""
+        out = ffi.new("uint64_t *")
+        self._check(lib.tsp_cycle(self._h, out))
+        return int(out[0])
+
+    @property
+    def skew_tail(self) -> int:
+        """Cycles superlane 19 finishes after superlane 0 (reported separately)."""
+        return int(self.isa.param("geometry.skew_tail"))
+
+    # ---- memory ----------------------------------------------------------------
+
+    def read_mem(self, chip: int, slice_name: str | int, addr: int, rows: int = 1,
+                 dtype: str = "i8") -> np.ndarray:
+        """rows x 320 elements of `dtype` starting at (slice, addr); byte plane j
+        comes from slice index + j of the same hemisphere."""
+        dt = self._planes.dtype(dtype)
+        planes = []
+        for slot in self._planes.plane_slots(slice_name, dt.itemsize):
+            buf = np.empty((rows, self._planes.lanes), np.uint8)
+            self._check(lib.tsp_mem_read(self._h, chip, slot, addr, rows, ffi.from_buffer("uint8_t[]", buf)),
+                        f"read_mem({chip}, {slice_name!r}, {addr}, {rows})")
+            planes.append(buf)
+        return self._planes.from_planes(planes, dt)
+
+    def write_mem(self, chip: int, slice_name: str | int, addr: int, values, dtype: str = "i8") -> None:
+        """Store rows of up to 320 elements (the rest of each vector is zero)."""
+        dt = self._planes.dtype(dtype)
+        planes = self._planes.to_planes(values, dt)
+        for slot, plane in zip(self._planes.plane_slots(slice_name, dt.itemsize), planes):
+            self._check(lib.tsp_mem_write(self._h, chip, slot, addr, plane.shape[0],
+                                          ffi.from_buffer("uint8_t[]", plane)),
+                        f"write_mem({chip}, {slice_name!r}, {addr}, {plane.shape[0]} rows)")
+
+    def outputs(self) -> dict[str, np.ndarray]:
+        """Every `.output` region: shape (lanes,) for one vector, else (rows, lanes)."""
+        out = {}
+        for o in self.program.outputs:
+            arr = self.read_mem(o.chip, o.slot, o.addr, max(o.rows, 1), o.dtype)
+            out[o.name] = arr[0] if o.rows == 0 else arr
+        return out
+
+    # ---- inspection ------------------------------------------------------------
+
+    def stream(self, chip: int, name: str, pos: int) -> np.ndarray | None:
+        """The 320 bytes of stream `name` (e.g. "S3E") arriving at `pos` this cycle, or None."""
+        try:
+            number, west = int(name[1:-1]), {"E": 0, "W": 1}[name[-1].upper()]
+        except (ValueError, KeyError, IndexError):
+            raise UsageError(f"{name!r} is not a stream name like S3E or S12W") from None
+        buf = np.empty(self._planes.lanes, np.uint8)
+        present = ffi.new("int *")
+        self._check(lib.tsp_stream_peek(self._h, chip, number + 32 * west, pos,
+                                        ffi.from_buffer("uint8_t[]", buf), present),
+                    f"stream({chip}, {name!r}, {pos})")
+        return buf if present[0] else None
+
+    def queue_info(self, chip: int, queue: str | int) -> QueueInfo:
+        slot = queue if isinstance(queue, int) else self.isa.queue_by_name[queue].slot
+        info = ffi.new("tsp_queue_info *")
+        self._check(lib.tsp_queue_info_get(self._h, chip, slot, info), f"queue_info({chip}, {queue!r})")
+        return QueueInfo(_QUEUE_STATES[info.state], info.next_row, info.rows,
+                         None if info.next_cycle == _UINT64_MAX else int(info.next_cycle),
+                         int(info.busy_until), int(info.issued), int(info.executed))
+
+    def chip_info(self, chip: int) -> dict[str, int]:
+        info = ffi.new("tsp_chip_info *")
+        self._check(lib.tsp_chip_info_get(self._h, chip, info), f"chip_info({chip})")
+        return {k: int(getattr(info, k)) for k in ("config_mask", "ifetch_words", "notifies", "mem_slices")}
+
+    def stats(self) -> dict[str, int]:
+        s = ffi.new("tsp_stats *")
+        self._check(lib.tsp_stats_get(self._h, s))
+        return {k: int(getattr(s, k)) for k in ("events", "issued", "executed", "stream_writes")}
+
+    def state_hash(self) -> int:
+        out = ffi.new("uint64_t *")
+        self._check(lib.tsp_state_hash(self._h, out))
+        return int(out[0])
+
+    @property
+    def hazards(self) -> list[Hazard]:
+        """Schedule errors recorded so far in hazards="warn" mode (the first 4096 keep their text)."""
+        count = ffi.new("uint64_t *")
+        self._check(lib.tsp_hazard_count(self._h, count))
+        buf = ffi.new("char[]", 1024)
+        info = ffi.new("tsp_error_info *")
+        out = []
+        for i in range(int(count[0])):
+            if lib.tsp_hazard_get(self._h, i, buf, len(buf), info) != lib.TSP_OK:
+                break
+            loc = self._location(info.chip, info.slot, info.row)
+            out.append(Hazard(ffi.string(buf).decode(), info.chip, int(info.cycle),
+                              self._queue(info.slot), loc))
+        return out
+
+    @property
+    def hazard_count(self) -> int:
+        count = ffi.new("uint64_t *")
+        self._check(lib.tsp_hazard_count(self._h, count))
+        return int(count[0])
+
+    def close(self) -> None:
+        """Free the engine now instead of at garbage collection."""
+        if self._m is not None:
+            ffi.release(self._m)
+            self._m = None
+
+    def __enter__(self) -> Machine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- errors ----------------------------------------------------------------
+
+    @property
+    def _h(self):
+        if self._m is None:
+            raise EngineError("the machine is closed", "TSP_E_STATE")
+        return self._m
+
+    def _queue(self, slot: int) -> str | None:
+        return self._names[slot] if 0 <= slot < len(self._names) else None
+
+    def _location(self, chip: int, slot: int, row: int) -> str | None:
+        if row < 0 or slot < 0:
+            return None
+        if self._lines is None:
+            lines = self.program.lines
+            self._lines = {(int(c), int(s), int(r)): (int(f), int(ln), int(col)) for c, s, r, f, ln, col in
+                           zip(lines["chip"], lines["slot"], lines["row"], lines["file"], lines["line"],
+                               lines["col"])}
+        hit = self._lines.get((chip, slot, row))
+        if hit is None:
+            return None
+        f, ln, col = hit
+        path = self.program.files[f] if f < len(self.program.files) else "?"
+        return f"{path}:{ln}:{col}"
+
+    def _check(self, rc: int, what: str | None = None) -> None:
+        if rc == lib.TSP_OK:
+            return
+        code = _CODES.get(rc, str(rc))
+        info = ffi.new("tsp_error_info *")
+        lib.tsp_last_error_info(self._m, info)
+        if rc == lib.TSP_E_ARG and what is not None:
+            raise EngineError(f"{what}: {ffi.string(lib.tsp_strerror(rc)).decode()}", code)
+        message = ffi.string(lib.tsp_last_error(self._m)).decode(errors="replace")
+        if info.code != rc or not message:
+            message = ffi.string(lib.tsp_strerror(rc)).decode()
+            raise EngineError(message, code)
+        loc = self._location(info.chip, info.slot, info.row)
+        other = self._location(info.chip, info.slot2, info.row2)
+        text = message + (f"\n  at {loc}" if loc else "") + (f"\n  other instruction at {other}" if other else "")
+        raise EngineError(text, code, chip=info.chip if info.chip >= 0 else None, cycle=int(info.cycle),
+                          queue=self._queue(info.slot), row=info.row if info.row >= 0 else None,
+                          location=loc, other_queue=self._queue(info.slot2), other_location=other)
