@@ -357,7 +357,11 @@ class Assembler:
                 spans[(seg.chip, q.hemi, q.index + j)].append((seg.addr, seg.addr + rows, seg))
         for key, lst in spans.items():
             lst.sort(key=lambda t: t[0])
-            for (a0, a1, s0), (b0, b1, s1) in zip(lst, lst[1:]):
+            reach = lst[0]  # the interval reaching furthest so far: every later overlap meets it
+            for b0, b1, s1 in lst[1:]:
+                a0, a1, s0 = reach
+                if b1 > a1:
+                    reach = (b0, b1, s1)
                 if b0 < a1:
                     n0, n1 = by_node.get(id(s0)), by_node.get(id(s1))
                     if n1 is None or n0 is None:

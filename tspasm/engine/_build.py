@@ -7,6 +7,7 @@ drift from the C declarations.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -17,14 +18,21 @@ ROOT = Path(__file__).resolve().parents[2]
 ENGINE = ROOT / "native" / "engine"
 GENERATED = ROOT / "native" / "generated"
 
+# By path: importing the tspasm package here would need the extension being built.
+_spec = importlib.util.spec_from_file_location("_tsp_sources", Path(__file__).with_name("_sources.py"))
+_sources = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_sources)
+
 
 def _rel(path: Path) -> str:
     # setuptools wants source paths relative to the project (it runs from there).
     return os.path.relpath(path)
 
 
-# Strict IEEE arithmetic: no fused multiply-add, no fast-math reassociation.
-COMPILE_ARGS = [] if sys.platform == "win32" else ["-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math"]
+# Strict IEEE arithmetic: no fused multiply-add, no fast-math reassociation.  Hidden
+# visibility: only the module init is exported, so calls inside the engine skip the PLT.
+COMPILE_ARGS = [] if sys.platform == "win32" else [
+    "-std=c11", "-O2", "-ffp-contract=off", "-fno-fast-math", "-fvisibility=hidden"]
 
 ffibuilder = FFI()
 ffibuilder.cdef((ENGINE / "tsp_engine_api.h").read_text(encoding="utf-8"))
@@ -35,5 +43,6 @@ ffibuilder.set_source(
     include_dirs=[_rel(ENGINE), _rel(GENERATED)],
     depends=[_rel(p) for p in sorted(ENGINE.glob("*.h"))] + [_rel(GENERATED / "tsp_isa.h")],
     extra_compile_args=COMPILE_ARGS,
+    define_macros=[("TSP_ENGINE_SOURCE_HASH", f'"{_sources.source_hash(ROOT)}"')],
     libraries=[] if sys.platform == "win32" else ["m"],
 )

@@ -2,7 +2,10 @@
 handshake that the extension was built from the same isa/ as this package."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..isa import default_isa
+from ._sources import source_hash
 from .errors import EngineBuildError
 
 try:
@@ -23,7 +26,18 @@ def check_fingerprint(compiled: str, expected: str) -> None:
             f"(in a checkout: pip install -e . or python setup.py build_ext --inplace)")
 
 
+def check_sources(compiled: str, on_disk: str | None) -> None:
+    """In a source checkout, refuse an extension built from other C sources."""
+    if on_disk is not None and compiled != on_disk:
+        raise EngineBuildError(
+            "the compiled TSP engine was built from other sources than native/engine/ holds now; "
+            "rebuild it: pip install -e . (or python setup.py build_ext --inplace)")
+
+
 COMPILED_FINGERPRINT = ffi.string(lib.tsp_isa_fingerprint()).decode("ascii")
 check_fingerprint(COMPILED_FINGERPRINT, default_isa().fingerprint)
+# Only a checkout has native/ next to the package; an installed wheel skips this.
+check_sources(ffi.string(lib.tsp_engine_source_hash()).decode("ascii"),
+              source_hash(Path(__file__).resolve().parents[2]))
 
-__all__ = ["COMPILED_FINGERPRINT", "check_fingerprint", "ffi", "lib"]
+__all__ = ["COMPILED_FINGERPRINT", "check_fingerprint", "check_sources", "ffi", "lib"]
