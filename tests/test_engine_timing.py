@@ -226,3 +226,22 @@ def test_unmodelled_units_stop_cleanly():
     assert "iw is not implemented by this engine yet" in str(err.value) and err.value.queue == "MXM0_W"
     with pytest.raises(EngineError):  # the fault is sticky: the machine stays stopped
         m.run()
+
+
+def test_icu_timing_matches_the_python_replay():
+    """nop, repeat, sync/notify, deskew and runtime_deskew on several queues: the
+    engine issues every word in the cycle tspasm/image/timeline.py says."""
+    from tspasm.image.timeline import chip_timeline
+    src = (f"@0 MEM_W0: sync\n@2 MEM_W1: sync\n@3 VXM4: notify\n@{3 + NOTIFY_LATENCY} MEM_W0: nop 3\n"
+           f"@{3 + NOTIFY_LATENCY} MEM_W1: deskew\n@{EPOCH} MEM_W1: read 0, S1E\n@{EPOCH + 1} MEM_W1: repeat 5, 3\n"
+           f"@{3 + NOTIFY_LATENCY + 3} MEM_W0: runtime_deskew 17\n@40 VXM4: sync\n@41 VXM8: notify\n"
+           f"@{41 + NOTIFY_LATENCY} VXM4: config 0x5\n@{EPOCH + 30} MEM_W0: ifetch 2\n")
+    program = assemble_text(".chip 0\n" + src).program
+    issued = chip_timeline(ISA, 0, program.code[0])
+    m = Machine(program)
+    for c in sorted({i.cycle for i in issued}) + [max(i.cycle for i in issued) + 1]:
+        m.run(c - m.cycle)
+        for q in {i.slot for i in issued}:
+            assert m.queue_info(0, q).issued == sum(1 for i in issued if i.slot == q and i.cycle < c), \
+                (c, ISA.queues[q].name)
+    assert m.run() is StopReason.HALTED

@@ -330,6 +330,7 @@ def _compile_template(skeleton: tuple) -> Callable | None:
 
 
 _SPLIT = re.compile("(" + VALUE_TOKEN.pattern + ")")
+_MISSING = object()
 
 
 class Parser:
@@ -347,16 +348,21 @@ class Parser:
         lines = text.split("\n")
         i = 0
         n = len(lines)
+        templates = self.templates
+        split = _SPLIT.split
+        memoize = self.memoize
+        append = nodes.append
         while i < n:
             line = lines[i]
             lineno = i + 1
             i += 1
             if '"' in line:
                 code = _STRING_OR_COMMENT.sub(lambda m: m.group(1) or "", line)
+            elif ";" in line or "#" in line or "//" in line:
+                code = line[:_COMMENT_START.search(line).start()]
             else:
-                m = _COMMENT_START.search(line)
-                code = line[:m.start()] if m else line
-            if not code.strip():
+                code = line
+            if not code or code.isspace():
                 continue
             if ("{" in code or "[" in code or "(" in code) and (
                     code.count("{") != code.count("}") or code.count("[") != code.count("]")
@@ -373,28 +379,23 @@ class Parser:
                         nodes.append(node)
                     continue
             stmt = Statement(path, lineno, line)
-            node = None
-            if self.memoize and code.lstrip()[:1] != ".":
-                node = self._parse_shape(stmt, code)
-            if node is None:
-                node = self._parse_direct(stmt)
+            if memoize and not code.lstrip().startswith("."):
+                # the shape route (see the module docstring), inlined: this loop is the hot path
+                parts = split(code)
+                skeleton = tuple(parts[0::2])
+                build = templates.get(skeleton, _MISSING)
+                if build is _MISSING:
+                    build = templates[skeleton] = _compile_template(skeleton)
+                if build is not None:
+                    try:
+                        append(build(parts[1::2], stmt))
+                        continue
+                    except _NotThisShape:
+                        pass
+            node = self._parse_direct(stmt)
             if node is not None:
-                nodes.append(node)
+                append(node)
         return nodes
-
-    def _parse_shape(self, stmt: Statement, code: str):
-        parts = _SPLIT.split(code)
-        skeleton = tuple(parts[0::2])
-        try:
-            build = self.templates[skeleton]
-        except KeyError:
-            build = self.templates[skeleton] = _compile_template(skeleton)
-        if build is None:
-            return None
-        try:
-            return build(parts[1::2], stmt)
-        except _NotThisShape:
-            return None
 
     def _parse_direct(self, stmt: Statement):
         try:

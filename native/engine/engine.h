@@ -1,0 +1,225 @@
+/* Internal state of the TSP-1 engine.  Never exposed to Python (the API hands
+ * out an opaque tsp_machine).  Every machine number comes from the generated
+ * tsp_isa.h; nothing here repeats a value of isa/. */
+#ifndef TSP_ENGINE_INTERNAL_H
+#define TSP_ENGINE_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "tsp_isa.h"
+#include "tsp_engine.h"
+
+/* A stream id is the 6-bit stream field itself: bits 0-4 the number, bit 5 west. */
+#define TSP_SIDS (2 * TSP_STREAMS)
+#define TSP_SID_WEST(sid) (((sid) & TSP_STREAM_WEST_BIT) != 0)
+#define TSP_NO_CYCLE UINT64_MAX
+
+/* Field ids in TSP_DECLARE_FIELD order: TSP_F_addr, TSP_F_dst, ... */
+enum {
+#define TSP_DECLARE_FIELD(name, lo, width, kind) TSP_F_##name,
+#include "tsp_isa.h"
+#undef TSP_DECLARE_FIELD
+    TSP_NUM_FIELDS
+};
+
+typedef struct tsp_ctx tsp_ctx;
+typedef struct tsp_insn tsp_insn;
+typedef int (*tsp_exec_fn)(tsp_ctx *cx, const tsp_insn *in);
+
+/* What the engine knows about an opcode, all from the generated tables. */
+typedef struct {
+    const char *name;          /* NULL: no such opcode */
+    uint32_t latency;          /* d_func */
+    uint32_t control;          /* TSP_CONTROL_*: how it occupies its queue */
+    uint32_t units;            /* bitmask of TSP_UNIT_*; TSP_UNIT_ALL for ICU */
+    tsp_exec_fn exec;          /* tsp_exec_<name>, one per instruction (Spike style) */
+} tsp_opinfo;
+
+const tsp_opinfo *tsp_op(unsigned opcode);
+/* Nonzero when the word sets bits the instruction does not use. */
+int tsp_op_stray_bits(unsigned opcode, uint64_t lo, uint64_t hi);
+
+/* One issue of an instruction: the raw word plus which repeat it is. */
+struct tsp_insn {
+    uint64_t lo, hi;           /* the little-endian 128-bit word */
+    const tsp_opinfo *op;
+    uint8_t opcode;
+    uint32_t row;              /* word index in its queue */
+    uint64_t rep;              /* 0 = the issue itself, k = k-th re-issue */
+};
+
+/* A field of the word, sign-extended for `int` fields, advanced by the
+ * instruction's isa `steps` on re-issue k (field + k * step). */
+int64_t tsp_field(const tsp_insn *in, int field);
+
+/* Who wrote a stream value: for the two-writer message and the state hash. */
+typedef struct {
+    uint32_t slot;
+    uint32_t row;
+    uint64_t cycle;            /* issue cycle of the writing instruction */
+} tsp_writer;
+
+/* ---- streams (streams.c): values in flight, stored per diagonal ---- */
+typedef struct tsp_streams tsp_streams;
+tsp_streams *tsp_streams_new(void);
+void tsp_streams_free(tsp_streams *s);
+/* The value arriving at pos at cycle t, or NULL. */
+const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos, uint64_t t);
+/* Put a value on the register leaving pos at cycle t.  Returns 0, 1 when another
+ * value was already written there (its writer in *other; the new value wins),
+ * or -1 out of memory. */
+int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
+                      tsp_writer who, tsp_writer *other);
+uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
+
+/* ---- queues ---- */
+enum { TSP_Q_EMPTY, TSP_Q_READY, TSP_Q_REPEAT, TSP_Q_PARKED, TSP_Q_DONE };
+
+typedef struct {
+    uint64_t *words;           /* lo, hi pairs */
+    uint32_t nwords, next;
+    uint32_t state;
+    uint64_t next_cycle;
+    uint64_t busy_until;
+    int64_t prev_row;          /* the word issued last (-1: none) ... */
+    uint64_t prev_cycle;       /* ... when ... */
+    int prev_unit;             /* ... and whether a unit instruction (repeatable) */
+    uint32_t rep_row;          /* repeat in progress: the instruction re-issued, */
+    uint64_t rep_base, rep_k, rep_n, rep_d;  /* at rep_base + k*d for k = 1..n */
+    uint64_t issued, executed;
+} tsp_queue;
+
+/* Per MEM slice, per cycle: one read and one write, in different banks. */
+typedef struct {
+    uint64_t cycle;
+    uint8_t reads, writes, rbanks, wbanks;
+    int32_t rrow, raddr, waddr;
+} tsp_port;
+
+typedef struct {
+    tsp_queue q[TSP_NUM_QUEUES];
+    uint8_t *mem[TSP_MEM_SLICES];     /* words x vector bytes, allocated on first write */
+    tsp_port port[TSP_MEM_SLICES];
+    tsp_streams *streams;             /* allocated on the first stream write */
+    uint64_t notify[TSP_SYNC_NOTIFY_LATENCY + 1];  /* recent notify cycles, oldest first */
+    uint32_t nnotify;
+    uint32_t parked;
+    uint64_t config_mask, ifetch_words, notifies;
+} tsp_chip;
+
+/* ---- events (events.c): one heap for queue issues and stream writes ---- */
+typedef struct {
+    uint64_t cycle;
+    uint64_t tie;              /* order within a cycle: issues (reads) before writes */
+    uint32_t idx;              /* pending-write pool index */
+} tsp_event;
+
+typedef struct {
+    uint32_t chip;
+    uint8_t sid, pos;
+    tsp_writer who;
+    uint8_t data[TSP_VECTOR_BYTES];
+} tsp_pending;
+
+typedef struct {
+    tsp_event *ev;
+    size_t n, cap;
+    tsp_pending *pool;
+    uint32_t *free_list;
+    size_t pool_n, pool_cap, nfree;
+} tsp_events;
+
+#define TSP_TIE_WRITE (1ULL << 63)
+int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot);
+/* Reserve a pending write landing at cycle; fill *out before the next push. */
+int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out);
+int tsp_events_pop(tsp_events *e, tsp_event *out);
+void tsp_events_release(tsp_events *e, uint32_t idx);
+void tsp_events_free(tsp_events *e);
+uint64_t tsp_events_hash(const tsp_events *e, uint64_t h);
+
+/* ---- the machine ---- */
+#define TSP_ERR_LEN 1024
+#define TSP_HAZARDS_KEPT 4096
+
+typedef struct {
+    char *message;
+    tsp_error_info info;
+} tsp_hazard_rec;
+
+struct tsp_machine {
+    uint32_t nchips;
+    tsp_chip **chips;          /* NULL until something is loaded on the chip */
+    uint64_t cycle;            /* every event before this cycle has happened */
+    uint64_t end_cycle;        /* 1 + last cycle with activity */
+    uint64_t seq;              /* orders stream writes of one cycle */
+    tsp_events events;
+    int started, fault, hazard_mode;
+    char err[TSP_ERR_LEN];
+    tsp_error_info err_info;
+    tsp_hazard_rec *hazards;   /* the first TSP_HAZARDS_KEPT, with their text */
+    size_t hazards_n, hazards_cap;
+    uint64_t nhazards;         /* all of them */
+    tsp_stats stats;
+};
+
+/* The chip's state, created on first use (machine.c); NULL when out of memory. */
+tsp_chip *tsp_chip_get(tsp_machine *m, uint32_t chip);
+
+/* The issuing unit, as seen by an instruction's semantics. */
+struct tsp_ctx {
+    tsp_machine *m;
+    tsp_chip *chip;
+    uint32_t chip_id;
+    uint32_t slot;
+    uint32_t pos;
+    uint64_t cycle;
+};
+
+/* Queue table (isa_tables.c) */
+const char *tsp_queue_name(unsigned slot);
+unsigned tsp_queue_pos(unsigned slot);
+unsigned tsp_queue_unit(unsigned slot);
+int tsp_queue_slice(unsigned slot);      /* MEM slice number, or -1 */
+int tsp_dtype_bytes(unsigned code);      /* 0 for an unknown code */
+
+/* Errors (errors.c).  Every message says what, then where. */
+void tsp_where_ctx(const tsp_ctx *cx, const tsp_insn *in, tsp_error_info *w);
+int tsp_fail_at(tsp_machine *m, int code, const tsp_error_info *w, const char *fmt, ...);
+int tsp_fail(tsp_ctx *cx, const tsp_insn *in, int code, const char *fmt, ...);
+/* A schedule error: stops in TSP_HAZARDS_STOP mode, else recorded and TSP_OK. */
+int tsp_hazard_at(tsp_machine *m, const tsp_error_info *w, const char *fmt, ...);
+int tsp_hazard(tsp_ctx *cx, const tsp_insn *in, const char *fmt, ...);
+void tsp_hazards_free(tsp_machine *m);
+const char *tsp_sid_name(unsigned sid, char buf[8]);
+
+/* Stream access for instruction semantics (exec.c) */
+const uint8_t *tsp_in(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc);
+int tsp_group(tsp_ctx *cx, const tsp_insn *in, int field, unsigned n, unsigned *base);
+int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data);
+extern const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
+
+/* Queues and ICU (icu.c) */
+int tsp_queue_event(tsp_machine *m, uint32_t chip, uint32_t slot, uint64_t t);
+int tsp_land_write(tsp_machine *m, const tsp_event *ev);
+
+/* MEM storage (mem.c) */
+uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc);
+
+/* The semantics of every instruction: tsp_exec_<name>.  A new instruction in
+ * isa/ without its function fails the build (an unresolved symbol). */
+#define TSP_DECLARE_INSN(name, op, lat, ctl, units) int tsp_exec_##name(tsp_ctx *cx, const tsp_insn *in);
+#include "tsp_isa.h"
+#undef TSP_DECLARE_INSN
+
+uint64_t tsp_hash_bytes(uint64_t h, const void *data, size_t n);
+uint64_t tsp_hash_u64(uint64_t h, uint64_t v);
+
+static inline void tsp_activity(tsp_machine *m, uint64_t last_cycle)
+{
+    if (last_cycle + 1 > m->end_cycle)
+        m->end_cycle = last_cycle + 1;
+}
+
+#endif /* TSP_ENGINE_INTERNAL_H */

@@ -1,0 +1,96 @@
+/* How instruction semantics read and write streams, and how a pending write
+ * lands.  An instruction issued at cycle t at position i reads the values
+ * arriving at i in cycle t; its result leaves i at t + d_func (a pending-write
+ * event), so position j sees it at t + d_func + |j - i|. */
+#include <string.h>
+
+#include "engine.h"
+
+const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
+
+const uint8_t *tsp_in(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc)
+{
+    char name[8];
+    const uint8_t *v = tsp_streams_read(cx->chip->streams, sid, cx->pos, cx->cycle);
+    *rc = TSP_OK;
+    if (v)
+        return v;
+    *rc = tsp_hazard(cx, in, "read of %s at position %u, cycle %llu: no value there",
+                     tsp_sid_name(sid, name), cx->pos, (unsigned long long)cx->cycle);
+    return *rc == TSP_OK ? tsp_zero_vector : NULL;  /* warn mode reads zeros */
+}
+
+int tsp_group(tsp_ctx *cx, const tsp_insn *in, int field, unsigned n, unsigned *base)
+{
+    unsigned v = (unsigned)tsp_field(in, field);
+    unsigned number = v & TSP_STREAM_NUMBER_MASK;
+    char name[8];
+    if (number + n > TSP_STREAMS)
+        return tsp_fail(cx, in, TSP_E_IMAGE, "stream group of %u from %s runs past S%u", n,
+                        tsp_sid_name(v, name), TSP_STREAMS - 1);
+    *base = v;
+    return TSP_OK;
+}
+
+int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
+{
+    tsp_machine *m = cx->m;
+    tsp_pending *p;
+    uint64_t land = cx->cycle + in->op->latency;
+    int rc = tsp_events_push_write(&m->events, land, m->seq++, &p);
+    if (rc != TSP_OK)
+        return tsp_fail(cx, in, rc, "no memory for a stream write");
+    p->chip = cx->chip_id;
+    p->sid = (uint8_t)sid;
+    p->pos = (uint8_t)cx->pos;
+    p->who.slot = cx->slot;
+    p->who.row = in->row;
+    p->who.cycle = cx->cycle;
+    memcpy(p->data, data, TSP_VECTOR_BYTES);
+    tsp_activity(m, land);
+    return TSP_OK;
+}
+
+static const char *writer_insn(const tsp_chip *c, const tsp_writer *w)
+{
+    const tsp_queue *q = &c->q[w->slot];
+    const tsp_opinfo *op;
+    if (w->row >= q->nwords)
+        return "?";
+    op = tsp_op((unsigned)(q->words[2 * w->row] & 0xFF));
+    return op ? op->name : "?";
+}
+
+int tsp_land_write(tsp_machine *m, const tsp_event *ev)
+{
+    const tsp_pending *p = &m->events.pool[ev->idx];
+    tsp_chip *c = m->chips[p->chip];
+    tsp_writer other;
+    tsp_error_info w;
+    int clash;
+    char name[8];
+    memset(&w, 0, sizeof w);
+    w.chip = (int32_t)p->chip;
+    w.cycle = ev->cycle;
+    w.slot = (int32_t)p->who.slot;
+    w.row = (int32_t)p->who.row;
+    w.slot2 = w.row2 = -1;
+    if (!c->streams && !(c->streams = tsp_streams_new()))
+        return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for the streams of chip %u", p->chip);
+    m->stats.stream_writes++;
+    clash = tsp_streams_write(c->streams, p->sid, p->pos, ev->cycle, p->data, p->who, &other);
+    if (clash < 0)
+        return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for a stream write");
+    if (clash) {
+        w.slot2 = (int32_t)other.slot;
+        w.row2 = (int32_t)other.row;
+        return tsp_hazard_at(m, &w,
+                             "two writes to %s leaving position %u at cycle %llu: "
+                             "%s `%s` row %u (issued at cycle %llu) and %s `%s` row %u (issued at cycle %llu)",
+                             tsp_sid_name(p->sid, name), p->pos, (unsigned long long)ev->cycle,
+                             tsp_queue_name(other.slot), writer_insn(c, &other), other.row,
+                             (unsigned long long)other.cycle, tsp_queue_name(p->who.slot),
+                             writer_insn(c, &p->who), p->who.row, (unsigned long long)p->who.cycle);
+    }
+    return TSP_OK;
+}

@@ -1,0 +1,169 @@
+/* Values in flight on the stream registers, stored per diagonal.
+ *
+ * Every cycle a stream register's value moves one position in its direction, so
+ * a value written leaving position p at cycle t is seen at position q at cycle
+ * t + |q - p| (q > p eastward, q < p westward).  All points of that path share
+ * one number: k = t - p eastward, k = t + p westward.  Instead of shifting 52
+ * registers every cycle, the engine keeps the writes of each diagonal k; a read
+ * at (q, t) looks at diagonal k(q, t) and takes the nearest write upstream of q
+ * (that write replaced whatever was flowing before it).  Cost is per write and
+ * per read, never per idle cycle.
+ *
+ * At any cycle T only POSITIONS diagonals per stream are alive (eastward
+ * k = T - 51 .. T, westward k = T .. T + 51), so a ring of POSITIONS slots per
+ * stream holds them all; a slot still tagged with an older k is dead and is
+ * recycled by the first write of its new diagonal.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+typedef struct {
+    uint8_t pos;
+    tsp_writer who;
+    uint8_t data[TSP_VECTOR_BYTES];
+} entry;
+
+typedef struct {
+    int64_t k;                 /* the diagonal held in this slot (INT64_MIN: none yet) */
+    uint32_t n, cap;
+    entry *e;
+} diag;
+
+struct tsp_streams {
+    diag d[TSP_SIDS][TSP_POSITIONS];
+};
+
+tsp_streams *tsp_streams_new(void)
+{
+    tsp_streams *s = calloc(1, sizeof *s);
+    unsigned i, j;
+    if (!s)
+        return NULL;
+    for (i = 0; i < TSP_SIDS; i++)
+        for (j = 0; j < TSP_POSITIONS; j++)
+            s->d[i][j].k = INT64_MIN;
+    return s;
+}
+
+void tsp_streams_free(tsp_streams *s)
+{
+    unsigned i, j;
+    if (!s)
+        return;
+    for (i = 0; i < TSP_SIDS; i++)
+        for (j = 0; j < TSP_POSITIONS; j++)
+            free(s->d[i][j].e);
+    free(s);
+}
+
+static int64_t diagonal(unsigned sid, unsigned pos, uint64_t t)
+{
+    return TSP_SID_WEST(sid) ? (int64_t)t + (int64_t)pos : (int64_t)t - (int64_t)pos;
+}
+
+static unsigned ring(int64_t k)
+{
+    int64_t r = k % TSP_POSITIONS;
+    return (unsigned)(r < 0 ? r + TSP_POSITIONS : r);
+}
+
+const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos, uint64_t t)
+{
+    int64_t k = diagonal(sid, pos, t);
+    const diag *d;
+    const entry *best = NULL;
+    uint32_t i;
+    if (!s)
+        return NULL;
+    d = &s->d[sid][ring(k)];
+    if (d->k != k)
+        return NULL;
+    for (i = 0; i < d->n; i++) {
+        const entry *e = &d->e[i];
+        if (TSP_SID_WEST(sid)) {
+            if (e->pos > pos && (!best || e->pos < best->pos))
+                best = e;
+        } else {
+            if (e->pos < pos && (!best || e->pos > best->pos))
+                best = e;
+        }
+    }
+    return best ? best->data : NULL;
+}
+
+int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
+                      tsp_writer who, tsp_writer *other)
+{
+    int64_t k = diagonal(sid, pos, t);
+    diag *d = &s->d[sid][ring(k)];
+    entry *e;
+    uint32_t i;
+    if (d->k != k) {
+        d->k = k;
+        d->n = 0;
+    }
+    for (i = 0; i < d->n; i++) {
+        /* Same diagonal and same position means the same cycle. */
+        if (d->e[i].pos == pos) {
+            *other = d->e[i].who;
+            d->e[i].who = who;
+            memcpy(d->e[i].data, data, TSP_VECTOR_BYTES);
+            return 1;
+        }
+    }
+    if (d->n == d->cap) {
+        uint32_t cap = d->cap ? 2 * d->cap : 2;
+        entry *grown = realloc(d->e, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        d->e = grown;
+        d->cap = cap;
+    }
+    e = &d->e[d->n++];
+    e->pos = (uint8_t)pos;
+    e->who = who;
+    memcpy(e->data, data, TSP_VECTOR_BYTES);
+    return 0;
+}
+
+/* Can any position still see this write at a cycle >= now? */
+static int in_flight(unsigned sid, int64_t k, unsigned pos, uint64_t now)
+{
+    int64_t first;
+    if (TSP_SID_WEST(sid))  /* seen at q < pos at cycle k - q: the latest is q = 0 */
+        return pos > 0 && k >= (int64_t)now;
+    first = (int64_t)now - k;  /* q must be > pos and k + q >= now */
+    if (first < (int64_t)pos + 1)
+        first = (int64_t)pos + 1;
+    return first <= TSP_POSITIONS - 1;
+}
+
+uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h)
+{
+    unsigned sid, slot, pos;
+    uint32_t i;
+    if (!s)
+        return h;
+    for (sid = 0; sid < TSP_SIDS; sid++) {
+        for (slot = 0; slot < TSP_POSITIONS; slot++) {
+            const diag *d = &s->d[sid][slot];
+            if (d->k == INT64_MIN || d->n == 0)
+                continue;
+            /* position order, so the hash does not depend on arrival order */
+            for (pos = 0; pos < TSP_POSITIONS; pos++) {
+                for (i = 0; i < d->n; i++) {
+                    const entry *e = &d->e[i];
+                    if (e->pos != pos || !in_flight(sid, d->k, pos, now))
+                        continue;
+                    h = tsp_hash_u64(h, ((uint64_t)sid << 56) ^ ((uint64_t)pos << 48) ^ (uint64_t)d->k);
+                    h = tsp_hash_u64(h, ((uint64_t)e->who.slot << 32) ^ e->who.row);
+                    h = tsp_hash_u64(h, e->who.cycle);
+                    h = tsp_hash_bytes(h, e->data, TSP_VECTOR_BYTES);
+                }
+            }
+        }
+    }
+    return h;
+}

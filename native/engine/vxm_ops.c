@@ -1,0 +1,217 @@
+/* VXM arithmetic on raw element bits (reference-model.md 3, vxm.toml).
+ *
+ * Integers: computed exactly in int64 (every i32 sum, product or shift fits),
+ * then wrapped to the element width, or clamped with .sat.  Shift counts are b
+ * modulo the width; shr is arithmetic.
+ * Floats: IEEE-754 with round-to-nearest-even.  f32 uses binary32 arithmetic;
+ * f16 is computed in double, where a sum or product of two halves is exact, and
+ * rounded once to binary16.  exp, tanh and rsqrt are computed in double and
+ * rounded once to the element type.
+ * Choices the model makes (documented, and tested):
+ *   min/max    IEEE 754-2019 minimum/maximum: a NaN operand gives that NaN (a's
+ *              first), and -0 < +0.
+ *   relu       NaN stays NaN; every other non-positive input gives +0.
+ *   mask, cmp  all ones (every bit of the element) for true, zero for false.
+ *   select     picks a where any bit of m's element is set.
+ *   convert    float -> int rounds to nearest even and saturates (NaN -> 0);
+ *              int -> int wraps unless .sat.
+ * Each operation has its own loop over the lanes (the switch is outside it), so
+ * the per-lane work is a few inlined instructions.
+ */
+#include <math.h>
+
+#include "fp.h"
+#include "vxm.h"
+
+#define EACH_LANE(expr) \
+    do { \
+        for (l = 0; l < TSP_LANES; l++) { \
+            uint32_t ra = v->a[l], rb = v->b[l]; \
+            (void)rb; \
+            out[l] = (expr); \
+        } \
+    } while (0)
+
+/* An element type's constants, computed once per instruction rather than per lane. */
+typedef struct {
+    unsigned bits;
+    uint32_t ones;
+    int64_t min, max;
+} itype;
+
+static itype itype_of(unsigned dtype)
+{
+    itype t;
+    t.bits = 8u * (unsigned)tsp_dtype_bytes(dtype);
+    t.ones = t.bits >= 32 ? 0xFFFFFFFFu : (1u << t.bits) - 1;
+    t.min = -((int64_t)1 << (t.bits - 1));
+    t.max = ((int64_t)1 << (t.bits - 1)) - 1;
+    return t;
+}
+
+static int is_float(unsigned dtype)
+{
+    return dtype == TSP_DTYPE_F16 || dtype == TSP_DTYPE_F32;
+}
+
+static inline int64_t sx(uint32_t raw, const itype *t)
+{
+    int64_t v = (int64_t)(raw & t->ones);
+    return (v >> (t->bits - 1)) & 1 ? v - ((int64_t)1 << t->bits) : v;
+}
+
+static inline uint32_t fit(int64_t v, const itype *t, int sat)
+{
+    if (sat)
+        v = v < t->min ? t->min : v > t->max ? t->max : v;
+    return (uint32_t)((uint64_t)v & t->ones);
+}
+
+static inline int64_t shr(int64_t x, unsigned s)
+{
+    return x < 0 ? ~(~x >> s) : x >> s;  /* arithmetic, without implementation-defined >> */
+}
+
+static inline int holds(unsigned cond, int lt, int eq, int gt)
+{
+    switch (cond) {
+    case TSP_COND_EQ: return eq;
+    case TSP_COND_NE: return !eq;
+    case TSP_COND_LT: return lt;
+    case TSP_COND_LE: return lt || eq;
+    case TSP_COND_GT: return gt;
+    default: return gt || eq;  /* TSP_COND_GE */
+    }
+}
+
+static void int_ops(const tsp_vxm_args *v, const itype *t, uint32_t out[TSP_LANES])
+{
+    unsigned l, w = t->bits - 1;
+    int sat = v->sat;
+    switch (v->op) {
+    case V_MOV: EACH_LANE(ra); break;
+    case V_NEG: EACH_LANE(fit(-sx(ra, t), t, sat)); break;
+    case V_ABS: EACH_LANE(fit(sx(ra, t) < 0 ? -sx(ra, t) : sx(ra, t), t, sat)); break;
+    case V_NOT: EACH_LANE(~ra & t->ones); break;
+    case V_RELU: EACH_LANE(sx(ra, t) > 0 ? ra : 0); break;
+    case V_MASK: EACH_LANE(sx(ra, t) != 0 ? t->ones : 0); break;
+    case V_ADD: EACH_LANE(fit(sx(ra, t) + sx(rb, t), t, sat)); break;
+    case V_SUB: EACH_LANE(fit(sx(ra, t) - sx(rb, t), t, sat)); break;
+    case V_MUL: EACH_LANE(fit(sx(ra, t) * sx(rb, t), t, sat)); break;
+    case V_MIN: EACH_LANE(sx(ra, t) < sx(rb, t) ? ra : rb); break;
+    case V_MAX: EACH_LANE(sx(ra, t) > sx(rb, t) ? ra : rb); break;
+    case V_AND: EACH_LANE(ra & rb); break;
+    case V_OR: EACH_LANE(ra | rb); break;
+    case V_XOR: EACH_LANE(ra ^ rb); break;
+    case V_SHL: EACH_LANE(fit(sx(ra, t) * ((int64_t)1 << (rb & w)), t, sat)); break;
+    case V_SHR: EACH_LANE(fit(shr(sx(ra, t), rb & w), t, 0)); break;
+    case V_CMP:
+        EACH_LANE(holds(v->cond, sx(ra, t) < sx(rb, t), ra == rb, sx(ra, t) > sx(rb, t)) ? t->ones : 0);
+        break;
+    default: break;  /* exp, tanh, rsqrt: rejected for integers before we get here */
+    }
+}
+
+/* A float element as a double (exact for both types) and back with one rounding. */
+static inline double fval(uint32_t raw, int f16)
+{
+    return f16 ? tsp_f16_to_f64((uint16_t)raw) : (double)tsp_f32_from_bits(raw);
+}
+
+static inline uint32_t fround(double d, int f16)
+{
+    return f16 ? tsp_f64_to_f16(d) : tsp_f32_bits((float)d);
+}
+
+static inline uint32_t fminmax(uint32_t ra, uint32_t rb, int f16, uint32_t sign, int want_max)
+{
+    double x = fval(ra, f16), y = fval(rb, f16);
+    if (isnan(x))
+        return ra;
+    if (isnan(y))
+        return rb;
+    if (x == y)  /* equal values have equal bits, except +0 and -0 */
+        return want_max ? ((ra & sign) ? rb : ra) : ((ra & sign) ? ra : rb);
+    return ((x < y) != want_max) ? ra : rb;
+}
+
+/* f32 arithmetic in binary32 (one rounding per operation); f16 exact in double, rounded once. */
+static inline uint32_t farith(tsp_vop op, uint32_t ra, uint32_t rb, int f16)
+{
+    if (f16) {
+        double x = tsp_f16_to_f64((uint16_t)ra), y = tsp_f16_to_f64((uint16_t)rb);
+        return tsp_f64_to_f16(op == V_ADD ? x + y : op == V_SUB ? x - y : x * y);
+    } else {
+        float x = tsp_f32_from_bits(ra), y = tsp_f32_from_bits(rb);
+        return tsp_f32_bits(op == V_ADD ? x + y : op == V_SUB ? x - y : x * y);
+    }
+}
+
+static void float_ops(const tsp_vxm_args *v, uint32_t ones, uint32_t out[TSP_LANES])
+{
+    int f16 = v->dtype == TSP_DTYPE_F16;
+    uint32_t sign = f16 ? 0x8000u : 0x80000000u;
+    unsigned l;
+    switch (v->op) {
+    case V_MOV: EACH_LANE(ra); break;
+    case V_NEG: EACH_LANE(ra ^ sign); break;
+    case V_ABS: EACH_LANE(ra & ~sign); break;
+    case V_RELU: EACH_LANE(isnan(fval(ra, f16)) || fval(ra, f16) > 0 ? ra : 0); break;
+    case V_MASK: EACH_LANE(fval(ra, f16) != 0 ? ones : 0); break;
+    case V_EXP: EACH_LANE(fround(exp(fval(ra, f16)), f16)); break;
+    case V_TANH: EACH_LANE(fround(tanh(fval(ra, f16)), f16)); break;
+    case V_RSQRT: EACH_LANE(fround(1.0 / sqrt(fval(ra, f16)), f16)); break;
+    case V_ADD: EACH_LANE(farith(V_ADD, ra, rb, f16)); break;
+    case V_SUB: EACH_LANE(farith(V_SUB, ra, rb, f16)); break;
+    case V_MUL: EACH_LANE(farith(V_MUL, ra, rb, f16)); break;
+    case V_MIN: EACH_LANE(fminmax(ra, rb, f16, sign, 0)); break;
+    case V_MAX: EACH_LANE(fminmax(ra, rb, f16, sign, 1)); break;
+    case V_CMP:
+        EACH_LANE(holds(v->cond, fval(ra, f16) < fval(rb, f16), fval(ra, f16) == fval(rb, f16),
+                        fval(ra, f16) > fval(rb, f16)) ? ones : 0);
+        break;
+    default: break;  /* not, and, or, xor, shifts: rejected for floats before we get here */
+    }
+}
+
+static uint32_t convert(const tsp_vxm_args *v, const itype *from_t, const itype *to_t, uint32_t ra)
+{
+    unsigned from = v->dtype, to = v->to;
+    if (from == to)
+        return ra;
+    if (!is_float(from) && !is_float(to))
+        return fit(sx(ra, from_t), to_t, v->sat);
+    if (!is_float(from))  /* an i32 is exact in double, so this is one rounding */
+        return fround((double)sx(ra, from_t), to == TSP_DTYPE_F16);
+    if (!is_float(to)) {
+        double x = fval(ra, from == TSP_DTYPE_F16);
+        if (isnan(x))
+            return 0;
+        x = nearbyint(x);  /* ties to even in the default rounding mode */
+        if (x <= (double)to_t->min)
+            return fit(to_t->min, to_t, 0);
+        if (x >= (double)to_t->max)
+            return fit(to_t->max, to_t, 0);
+        return fit((int64_t)x, to_t, 0);
+    }
+    if (from == TSP_DTYPE_F32)
+        return tsp_f32_to_f16(ra);
+    /* f16 -> f32 is exact; a NaN is moved on its bits so it is never quieted */
+    if ((ra & 0x7C00u) == 0x7C00u && (ra & 0x3FFu))
+        return ((ra & 0x8000u) << 16) | 0x7F800000u | ((ra & 0x3FFu) << 13);
+    return tsp_f32_bits((float)tsp_f16_to_f64((uint16_t)ra));
+}
+
+void tsp_vxm_compute(const tsp_vxm_args *v, uint32_t out[TSP_LANES])
+{
+    itype t = itype_of(v->dtype), to = itype_of(v->to);  /* ones and bits are right for floats too */
+    unsigned l;
+    if (v->op == V_SELECT)
+        EACH_LANE(v->m[l] ? ra : rb);
+    else if (v->op == V_CONVERT)
+        EACH_LANE(convert(v, &t, &to, ra));
+    else if (is_float(v->dtype))
+        float_ops(v, t.ones, out);
+    else
+        int_ops(v, &t, out);
+}
