@@ -129,7 +129,10 @@ class _Pass1:
             cycle = 0 if last is None else last + 1
         else:
             kind, expr, tok = node.cycle
-            v = self._eval(expr, node, tok)
+            if type(expr) is int and 0 <= expr <= self.max_cycle:
+                v = expr
+            else:
+                v = self._eval(expr, node, tok)
             if v is None:
                 return None
             cycle = v if kind == "abs" else (0 if last is None else last) + v

@@ -112,7 +112,27 @@ class Scheduler:
         prev: Placed | None = None
         nop = self.nop
         nop_words = self._nop_words
+        append = words.append
         for p in items:
+            cycle = p.cycle
+            ctrl = p.spec.control
+            if ctrl is None and cycle >= free and (prev is None or cycle != prev.cycle):
+                # the common case: a unit instruction on an idle queue
+                gap = cycle - free
+                if gap:
+                    while gap > 0:
+                        n = min(gap, self.nop_max)
+                        w = nop_words.get(n)
+                        if w is None:
+                            w = nop_words[n] = encode(nop, (n,))
+                        append(w)
+                        gap -= n
+                p.row = len(words)
+                append(p.word)
+                p.busy_until = cycle
+                free = cycle + 1
+                prev = p
+                continue
             if prev is not None and p.cycle == prev.cycle:
                 self.diags.error(p.pos, f"two instructions on {isa.queues[p.slot].name} in cycle {p.cycle}",
                                  "a queue issues one instruction per cycle; move one to another cycle "
