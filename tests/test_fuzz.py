@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from sample_sources import SMALL_PROGRAM
 from tspasm import AssemblyError, ImageError, TspError, assemble_text, default_isa
 from tspasm.image.disasm import disassemble
 from tspasm.image.tspo import MAGIC, VERSION, read_bytes, write_bytes
@@ -222,17 +223,7 @@ def test_parsers_agree_on_a_valid_program():
 
 # ---- (c) the image reader never crashes --------------------------------------------------------------------
 
-_SOURCE = """\
-.equ N, 2
-.data MEM_W0 0x10 i8 [1, -2, 3]
-.data MEM_E2 0 f16 [[0.5, -1.0], [2.0, inf]]
-start:
-@0 { MEM_W0: read 0x10, S0E | MEM_W1: read 0x11, S1E }
-@4 VXM0: add.i8 S0E, S1E -> S2E
-VXM0: repeat N, 1
-@9 { VXM1: notify | VXM2: sync }
-.output out = MEM_E0 0 i8
-"""
+_SOURCE = SMALL_PROGRAM
 _BLOB = write_bytes(assemble_text(_SOURCE, "seed.tsp").program)
 _HEADER = struct.Struct("<8sHHI32sI12x")
 _ENTRY = struct.Struct("<4sIQQI4x")

@@ -14,6 +14,7 @@ import zlib
 import numpy as np
 import pytest
 
+from sample_sources import SMALL_PROGRAM
 from tspasm import ImageError, assemble_text, default_isa, load_isa
 from tspasm.image import read_bytes, read_file, write_bytes, write_file
 from tspasm.image.tspo import MAGIC, VERSION
@@ -27,16 +28,7 @@ FLAGS = range(10, 12)
 HEADER_PADDING = range(52, 64)
 RESERVED = set(FLAGS) | set(HEADER_PADDING)
 
-SOURCE = """\
-.equ N, 2
-.data MEM_W0 0x10 i8 [1, -2, 3]
-.data MEM_E2 0 f16 [[0.5, -1.0], [2.0, inf]]
-start:
-@0 { MEM_W0: read 0x10, S0E | MEM_W1: read 0x11, S1E }
-@4 VXM0: add.i8 S0E, S1E -> S2E
-VXM0: repeat N, 1
-@9 { VXM1: notify | VXM2: sync }
-.output out = MEM_E0 0 i8
+SOURCE = SMALL_PROGRAM + """\
 .chip 1
 @1 VXM3: mov.f32 S4W -> S8W
 .output second = MEM_W8 4 i32 2
