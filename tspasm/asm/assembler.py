@@ -16,7 +16,7 @@ from ..isa import default_isa
 from ..isa.model import Isa
 from . import ast
 from .binder import Binder
-from .data import DataError, inline_array, npy_array, resolve_npy
+from .data import DataError, inline_array, npy_array, number_array, resolve_npy
 from .diagnostics import AssemblyError, Collector, Diagnostic
 from .expr import ExprError, evaluate
 from .parser import Parser
@@ -333,6 +333,8 @@ class Assembler:
                 if node.bits:
                     raise DataError("`bits` applies to inline values, not to a .npy file", node.vtok)
                 arr = npy_array(resolve_npy(node.values, node.stmt.path), dtype)
+            elif isinstance(node.values, ast.NumberList):
+                arr = number_array(node.values.numbers, dtype, node.bits)
             else:
                 arr = inline_array(node.values, dtype, node.bits)
         except DataError as exc:

@@ -74,6 +74,16 @@ class Data(Node):
         self.dtype, self.dtok, self.values, self.vtok, self.bits = dtype, dtok, values, vtok, bits
 
 
+class NumberList:
+    """`.data` values already read as numbers (nested lists of int/float) by the fast
+    route for big lists; positions inside the list are not kept."""
+
+    __slots__ = ("numbers",)
+
+    def __init__(self, numbers: list):
+        self.numbers = numbers
+
+
 class Output(Node):
     """`.output [NAME =] SLICE ADDR TYPE [ROWS]`."""
 

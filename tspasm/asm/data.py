@@ -100,6 +100,43 @@ def inline_array(values: list, dtype: np.dtype, bits: bool = False) -> np.ndarra
     return arr.reshape(shape)
 
 
+def number_array(numbers: list, dtype: np.dtype, bits: bool = False) -> np.ndarray:
+    """Nested lists of Python numbers (from the big-list route) -> array, with the same
+    rules as inline_array; errors name the element's index instead of its column."""
+    try:
+        raw = np.array(numbers, dtype=object)
+    except ValueError:
+        raise DataError("rows of a .data list must all have the same length") from None
+    if raw.dtype != object or any(isinstance(v, list) for v in raw.flat):
+        raise DataError("rows of a .data list must all have the same length")
+    target = np.dtype(f"<u{dtype.itemsize}") if bits else dtype
+    for index, v in np.ndenumerate(raw):
+        where = "[" + "][".join(map(str, index)) + "]"
+        if isinstance(v, float) and target.kind != "f":
+            raise DataError(f"`{v!r}` (element {where}) is not an integer", hint=f"{target.name} data takes integers")
+        if target.kind != "f":
+            info = np.iinfo(target)
+            if not info.min <= v <= info.max:
+                shown = str(v) if abs(v) < 10 ** 30 else "a very large number"
+                raise DataError(f"element {where} = {shown} does not fit in {target.name}",
+                                hint=f"{target.name} holds {info.min}..{info.max}")
+    if target.kind != "f":
+        arr = raw.astype(target)
+        return arr.view(dtype) if bits else arr
+    try:
+        wide = raw.astype(np.float64)
+    except OverflowError:
+        raise DataError(f"a value overflows {dtype.name}") from None
+    with np.errstate(over="ignore"):
+        arr = wide.astype(dtype)
+    bad = np.isinf(arr) & ~np.isinf(wide)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"element [{']['.join(map(str, index))}] overflows {dtype.name}",
+                        hint=f"largest finite {dtype.name} is {np.finfo(dtype).max}")
+    return arr
+
+
 def npy_array(path: str, dtype: np.dtype) -> np.ndarray:
     try:
         arr = np.load(path, allow_pickle=False)

@@ -11,6 +11,7 @@ tests check both routes give the same trees.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Callable
 
@@ -398,6 +399,10 @@ class Parser:
         return nodes
 
     def _parse_direct(self, stmt: Statement):
+        if len(stmt.text) > _BIG_DATA and stmt.text.lstrip().startswith(".data"):
+            node = self._parse_big_data(stmt)
+            if node is not None:
+                return node
         try:
             tree = lark_parser().parse(stmt.text)
         except lark.exceptions.UnexpectedInput as exc:
@@ -426,6 +431,42 @@ class Parser:
             self.diags.error(Pos(stmt), "statement nested too deeply",
                              "split the expression or list into smaller pieces")
             return None
+
+
+    def _parse_big_data(self, stmt: Statement):
+        """A long `.data` list of plain decimal numbers: Lark parses the directive with the
+        list elided and json reads the numbers (Lark alone needs seconds per 100k values).
+        Anything unusual (hex, `inf`, comments in odd places) returns None: the normal route."""
+        text = "\n".join(_strip_comment(line) for line in stmt.text.split("\n"))
+        start = text.find("[")
+        if start < 0 or not _PLAIN_LIST.fullmatch(text, start):
+            return None
+        try:
+            numbers = json.loads(text[start:])
+        except (ValueError, RecursionError):
+            return None
+        head = Statement(stmt.path, stmt.line, text[:start] + "[0]")
+        node = self._parse_direct_small(head)
+        if not isinstance(node, ast.Data) or not isinstance(numbers, list):
+            return None
+        node.stmt = stmt
+        node.values = ast.NumberList(numbers)
+        return node
+
+    def _parse_direct_small(self, stmt: Statement):
+        try:
+            tree = lark_parser().parse(stmt.text)
+        except lark.exceptions.UnexpectedInput:
+            return None
+        stmts = [c for c in tree.children if c is not None and not isinstance(c, Token)]
+        if len(stmts) != 1:
+            return None
+        conv = _Converter(stmt.text, VALUE_TOKEN.findall(stmt.text), code=False)
+        return _directive(stmt, stmts[0], conv)
+
+
+_BIG_DATA = 4096  # characters
+_PLAIN_LIST = re.compile(r"[\s\[\],0-9.eE+\-]*")
 
 
 def _strip_comment(line: str) -> str:

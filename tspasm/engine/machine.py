@@ -190,7 +190,17 @@ class Machine:
     def chip_info(self, chip: int) -> dict[str, int]:
         info = ffi.new("tsp_chip_info *")
         self._check(lib.tsp_chip_info_get(self._h, chip, info), f"chip_info({chip})")
-        return {k: int(getattr(info, k)) for k in ("config_mask", "ifetch_words", "notifies", "mem_slices")}
+        return {k: int(getattr(info, k)) for k in ("config_mask", "ifetch_words", "notifies", "mem_slices",
+                                                     "mxm_planes")}
+
+    def mxm_weights(self, chip: int, plane: int) -> np.ndarray:
+        """The int8 weights installed in MXM `plane` as of the current cycle (rows x cols;
+        row k multiplies activation element k).  Zeros before the plane's first iw."""
+        rows, cols = self.isa.param("mxm.plane_rows"), self.isa.param("mxm.plane_cols")
+        out = np.empty((rows, cols), np.int8)
+        self._check(lib.tsp_mxm_weights_read(self._h, chip, plane, ffi.from_buffer("int8_t[]", out)),
+                    f"mxm_weights({chip}, {plane})")
+        return out
 
     def stats(self) -> dict[str, int]:
         s = ffi.new("tsp_stats *")
