@@ -106,7 +106,8 @@ def test_idle_chips_cost_nothing():
     m.run()
     assert m.chip_info(0)["mem_slices"] == 3  # a, b and the result
     assert m.chip_info(63) == {"config_mask": (1 << ISA.param("geometry.superlanes")) - 1,
-                               "ifetch_words": 0, "notifies": 0, "mem_slices": 0}
+                               "ifetch_words": 0, "notifies": 0, "mem_slices": 0,
+                               "mxm_planes": 0}
 
 
 def test_closed_machine_raises():

@@ -219,11 +219,11 @@ def test_config_and_ifetch_are_accounted():
 
 
 def test_unmodelled_units_stop_cleanly():
-    m = machine("@0 MXM0_W: iw\n")
+    m = machine("@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send L0, S0W\n")
     with pytest.raises(EngineError) as err:
         m.run()
     assert err.value.code == "TSP_E_UNIMPLEMENTED"
-    assert "iw is not implemented by this engine yet" in str(err.value) and err.value.queue == "MXM0_W"
+    assert "send is not implemented by this engine yet" in str(err.value) and err.value.queue == "C2C_W0"
     with pytest.raises(EngineError):  # the fault is sticky: the machine stays stopped
         m.run()
 

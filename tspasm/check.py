@@ -30,6 +30,7 @@ class CheckResult:
     cycles: int = 0
     hazard_count: int = 0      # every schedule error, also those past the first 4096 kept with text
     complete: bool = True      # False when the engine could not check to the end
+    limited: bool = False      # True when --max-cycles ended the check before the program did
 
 
 class ScheduleError(TspError):
@@ -48,20 +49,20 @@ class ScheduleError(TspError):
 
 
 def _run_warn(loaded: Loaded, max_cycles: int | None):
-    """(machine, EngineError or None) after a hazards="warn" run."""
-    from .engine import EngineError
+    """(machine, EngineError or None, stopped by the cycle limit) after a hazards="warn" run."""
+    from .engine import EngineError, StopReason
 
     machine = make_machine(loaded.program, "warn")
     try:
-        machine.run(max_cycles)
+        stop = machine.run(max_cycles)
     except EngineError as exc:
-        return machine, exc
-    return machine, None
+        return machine, exc, False
+    return machine, None, stop is StopReason.CYCLE_LIMIT
 
 
 def check_schedule(loaded: Loaded, max_cycles: int | None = None) -> CheckResult:
     result = CheckResult(loaded.path)
-    machine, err = _run_warn(loaded, max_cycles)
+    machine, err, limited = _run_warn(loaded, max_cycles)
     if err is not None and err.code == "TSP_E_FAULT":
         fault = engine_error_diagnostics(err, loaded)[0]
         result.warnings.append(dataclasses.replace(
@@ -70,11 +71,12 @@ def check_schedule(loaded: Loaded, max_cycles: int | None = None) -> CheckResult
                     "error; the schedule was checked again with all of MEM zero",
             hint=""))
         zero = Loaded(loaded.path, dataclasses.replace(loaded.program, data=[]), loaded.assembly)
-        machine, err = _run_warn(zero, max_cycles)
+        machine, err, limited = _run_warn(zero, max_cycles)
     records = hazard_records(machine)
     result.errors = hazard_diagnostics(records, loaded)
     result.hazard_count = machine.hazard_count
     result.cycles = machine.cycle
+    result.limited = limited
     if err is not None:
         result.errors += engine_error_diagnostics(err, loaded)
         if err.code == "TSP_E_DEADLOCK":

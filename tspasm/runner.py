@@ -239,7 +239,7 @@ def diagnostic(loaded: Loaded, message: str, chip: int | None, cycle: int | None
     if other_queue is not None:
         other = instruction_text(loaded, chip, other_queue, other_row) if chip is not None else None
         where = _split_location(other_location)
-        desc = f"`{other}`" if other else f"{other_queue} row {other_row}"
+        desc = f"`{other}`" if other else (other_queue if other_row is None else f"{other_queue} word {other_row}")
         note = f"other instruction: {desc}"
         if where:
             path, line, col = where

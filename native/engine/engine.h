@@ -97,11 +97,14 @@ typedef struct {
     int32_t rrow, raddr, waddr;
 } tsp_port;
 
+typedef struct tsp_mxm_plane tsp_mxm_plane;  /* mxm.h */
+
 typedef struct {
     tsp_queue q[TSP_NUM_QUEUES];
     uint8_t *mem[TSP_MEM_SLICES];     /* words x vector bytes, allocated on first write */
     tsp_port port[TSP_MEM_SLICES];
     tsp_streams *streams;             /* allocated on the first stream write */
+    tsp_mxm_plane *mxm[TSP_MXM_PLANES];  /* allocated on the plane's first instruction */
     uint64_t notify[TSP_SYNC_NOTIFY_LATENCY + 1];  /* recent notify cycles, oldest first */
     uint32_t nnotify;
     uint32_t parked;
@@ -182,6 +185,7 @@ const char *tsp_queue_name(unsigned slot);
 unsigned tsp_queue_pos(unsigned slot);
 unsigned tsp_queue_unit(unsigned slot);
 int tsp_queue_slice(unsigned slot);      /* MEM slice number, or -1 */
+int tsp_queue_index(unsigned slot);      /* MXM plane, or unit number within the hemisphere */
 int tsp_dtype_bytes(unsigned code);      /* 0 for an unknown code */
 
 /* Errors (errors.c).  Every message says what, then where. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "mxm.h"
 
 int tsp_cycle(const tsp_machine *m, uint64_t *out)
 {
@@ -68,6 +69,8 @@ int tsp_chip_info_get(const tsp_machine *m, uint32_t chip, tsp_chip_info *out)
     out->notifies = c->notifies;
     for (i = 0; i < TSP_MEM_SLICES; i++)
         out->mem_slices += c->mem[i] != NULL;
+    for (i = 0; i < TSP_MXM_PLANES; i++)
+        out->mxm_planes += c->mxm[i] != NULL;
     return TSP_OK;
 }
 
@@ -163,6 +166,7 @@ int tsp_state_hash(const tsp_machine *m, uint64_t *out)
             h = hash_queue(h, &c->q[s]);
         h = hash_mem(h, c);
         h = tsp_streams_hash(c->streams, m->cycle, h);
+        h = tsp_mxm_hash(c, m->cycle, h);
         h = tsp_hash_u64(h, c->config_mask);
         h = tsp_hash_u64(h, c->ifetch_words);
         h = tsp_hash_u64(h, ((uint64_t)c->parked << 32) | c->nnotify);

@@ -106,6 +106,7 @@ typedef struct {
     const char *name;
     unsigned unit, pos;
     int slice;
+    int index;                 /* isa `index` (SXM, MEM, VXM) or `plane` (MXM) */
 } queue_def;
 
 #define SLICE_OF(unit, hemi, index) \
@@ -113,7 +114,7 @@ typedef struct {
 
 static const queue_def queues[TSP_NUM_QUEUES] = {
 #define TSP_DECLARE_QUEUE(slot, name, unit, pos, hemi, index) \
-    [slot] = { #name, unit, pos, SLICE_OF(unit, hemi, index) },
+    [slot] = { #name, unit, pos, SLICE_OF(unit, hemi, index), index },
 #include "tsp_isa.h"
 #undef TSP_DECLARE_QUEUE
 };
@@ -122,6 +123,7 @@ const char *tsp_queue_name(unsigned slot) { return slot < TSP_NUM_QUEUES ? queue
 unsigned tsp_queue_pos(unsigned slot) { return queues[slot].pos; }
 unsigned tsp_queue_unit(unsigned slot) { return queues[slot].unit; }
 int tsp_queue_slice(unsigned slot) { return slot < TSP_NUM_QUEUES ? queues[slot].slice : -1; }
+int tsp_queue_index(unsigned slot) { return slot < TSP_NUM_QUEUES ? queues[slot].index : -1; }
 
 static const int dtype_bytes[TSP_NUM_DTYPES] = {
 #define TSP_DECLARE_DTYPE(name, code, bytes) [code] = bytes,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "mxm.h"
 
 const char *tsp_isa_fingerprint(void)
 {
@@ -54,6 +55,7 @@ static void chip_free(tsp_chip *c)
     for (i = 0; i < TSP_MEM_SLICES; i++)
         free(c->mem[i]);
     tsp_streams_free(c->streams);
+    tsp_mxm_free(c);
     free(c);
 }
 

@@ -61,6 +61,7 @@ typedef struct {
     uint64_t ifetch_words;     /* words requested by ifetch (accounted, not modelled) */
     uint64_t notifies;
     uint64_t mem_slices;       /* MEM slices allocated so far (lazily, on first write) */
+    uint64_t mxm_planes;       /* MXM planes allocated so far (lazily, on first instruction) */
 } tsp_chip_info;
 
 typedef struct {
@@ -93,6 +94,10 @@ int tsp_mem_write(tsp_machine *m, uint32_t chip, uint32_t slot, uint32_t addr, u
                   const uint8_t *data);
 int tsp_mem_read(const tsp_machine *m, uint32_t chip, uint32_t slot, uint32_t addr, uint32_t rows,
                  uint8_t *out);
+
+/* The weights installed in an MXM plane as of the current cycle: 320 rows x
+ * 320 int8 (row k multiplies activation element k); zeros before any iw. */
+int tsp_mxm_weights_read(const tsp_machine *m, uint32_t chip, uint32_t plane, int8_t *out);
 
 /* Advance at most max_cycles cycles (UINT64_MAX: until the program ends). */
 int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop);

@@ -1,4 +1,4 @@
-/* Instructions of units this engine does not model yet (MXM, SXM, C2C).
+/* Instructions of units this engine does not model yet (C2C).
  * Each still has its tsp_exec_<name> so the opcode table is complete; issuing
  * one stops the run with TSP_E_UNIMPLEMENTED and the instruction named. */
 #include "engine.h"
@@ -9,17 +9,6 @@
         return tsp_fail(cx, in, TSP_E_UNIMPLEMENTED, "%s is not implemented by this engine yet", in->op->name); \
     }
 
-/* MXM */
-UNIMPLEMENTED(lw)
-UNIMPLEMENTED(iw)
-UNIMPLEMENTED(abc)
-UNIMPLEMENTED(acc)
-/* SXM */
-UNIMPLEMENTED(shift)
-UNIMPLEMENTED(permute)
-UNIMPLEMENTED(distribute)
-UNIMPLEMENTED(rotate)
-UNIMPLEMENTED(transpose)
 /* C2C */
 UNIMPLEMENTED(send)
 UNIMPLEMENTED(receive)

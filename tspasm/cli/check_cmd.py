@@ -23,6 +23,7 @@ def run(args) -> int:
         raise ScheduleError(result)
     for d in result.warnings:
         sys.stderr.write(d.render() + "\n")
-    sys.stdout.write(f"{args.program}: no schedule errors ({result.cycles} cycles on the superlane-0 "
-                     "timeline)\n")
+    span = f"in the first {result.cycles} cycles, --max-cycles" if result.limited else \
+        f"{result.cycles} cycles on the superlane-0 timeline"
+    sys.stdout.write(f"{args.program}: no schedule errors ({span})\n")
     return 0

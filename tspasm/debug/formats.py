@@ -118,7 +118,7 @@ def lanes(values: np.ndarray, type_: str, indent: str = "  ") -> str:
     out = []
     for start in range(0, end, LANES_PER_LINE):
         row = " ".join(c.rjust(width) for c in cells[start:start + LANES_PER_LINE])
-        out.append(f"{indent}[{start:3d}] {row}")
+        out.append(f"{indent}[{start:03d}] {row}")
     if end < len(values):
         out.append(f"{indent}(lanes {end}..{len(values) - 1} are 0)")
     return "\n".join(out)

@@ -194,6 +194,14 @@ class Session(Actions):
             now = m.cycle
             hazards = m.hazards[self._hazards_seen:] if m.hazard_count > self._hazards_seen else []
             self._hazards_seen += len(hazards)
+            if hazards and collect is None and any(b.kind == "error" for b in breaks):
+                # The engine reports hazards after a whole chunk: replay to just after the first one.
+                first = min(h.cycle for h in hazards)
+                hazards = [h for h in hazards if h.cycle == first]
+                if first + 1 < now:
+                    self.goto(first + 1)
+                    m, now = self.machine, self.machine.cycle
+                    stop = None
             for h in hazards:
                 where = f" ({h.location})" if h.location else ""
                 notes.append(f"schedule error at cycle {h.cycle} on chip {h.chip}: {h.message}{where}")

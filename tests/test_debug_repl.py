@@ -1,0 +1,87 @@
+"""End-to-end: the real prompt_toolkit prompt fed through a pipe, and `tspasm debug -x`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from tspasm import assemble_file
+from tspasm.cli.main import main
+from tspasm.debug.repl import Repl, candidates
+from tspasm.debug.session import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+VADD = ROOT / "programs" / "vector_add_i8.tsp"
+
+
+def drive(keys: str) -> tuple[Session, Repl, int]:
+    session = Session(assemble_file(str(VADD)))
+    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+        inp.send_text(keys)
+        repl = Repl(session, history=InMemoryHistory(), input=inp, output=DummyOutput(), color=False)
+        status = repl.loop()     # ends at EOF (the pipe runs dry) or `quit`
+    return session, repl, status
+
+
+def test_breakpoint_through_the_prompt():
+    session, repl, status = drive("break 10\ncontinue\nquit\n")
+    assert status == 0 and session.machine.cycle == 10
+    assert any("breakpoint 1: cycle 10" in t and "write 0x0040, S3E" in t for t in repl.transcript)
+
+
+def test_empty_line_repeats_the_last_step():
+    session, _, _ = drive("step 2\n\n\nquit\n")
+    assert session.machine.cycle == 6
+
+
+def test_reverse_step_hash_through_the_prompt():
+    session, repl, _ = drive("step 4\ninfo hash\nstep 3\nreverse-step 3\ninfo hash\nquit\n")
+    hashes = [t for t in repl.transcript if t.startswith("cycle 4 state hash")]
+    assert len(hashes) == 2 and hashes[0] == hashes[1]
+
+
+def test_bad_command_keeps_the_prompt():
+    session, repl, status = drive("bogus\nstep\nquit\n")
+    assert status == 0 and session.machine.cycle == 1
+    assert "error: unknown command 'bogus' (type `help` for the list)" in repl.transcript
+
+
+def test_completion_candidates_come_from_the_registry():
+    session = Session(assemble_file(str(VADD)))
+    assert "reverse-step" in candidates(session, "rev")
+    assert "MEM_W2" in candidates(session, "queue MEM")
+    assert "VXM0" in candidates(session, "break queue V")
+    assert "vector_add_i8.tsp:23" in candidates(session, "break ")
+    assert "hash" in candidates(session, "info ")
+    assert "S3E@" in candidates(session, "print S")
+
+
+def test_debug_x_runs_a_command_file(tmp_path, capsys):
+    cmds = tmp_path / "cmds.txt"
+    cmds.write_text("# comment\nbreak 3\ncontinue\nx/1i8 MEM_W2 0x10\ninfo hash\n")
+    assert main(["debug", str(VADD), "-x", str(cmds)]) == 0
+    out = capsys.readouterr().out
+    assert "(tsp 0:0) break 3\nbreakpoint 1: cycle 3" in out
+    assert "(tsp 0:3) x/1i8 MEM_W2 0x10" in out and "cycle 3 state hash 0x" in out
+
+
+def test_debug_x_exit_status_1_when_a_command_fails(tmp_path, capsys):
+    cmds = tmp_path / "cmds.txt"
+    cmds.write_text("nonsense\nstep\n")
+    assert main(["debug", str(VADD), "-x", str(cmds)]) == 1
+    out = capsys.readouterr().out
+    assert "error: unknown command 'nonsense'" in out and "(tsp 0:0) step" in out
+
+
+def test_tsp_lexer_is_a_pygments_plugin():
+    pygments = pytest.importorskip("pygments.lexers")
+    lexer = pygments.get_lexer_by_name("tsp")
+    from pygments.token import Comment, Keyword, Name
+    tokens = list(lexer.get_tokens("@3  VXM0: add.i8 S1E, S2E -> S3E ; sum\n"))
+    kinds = {v: t for t, v in tokens}
+    assert kinds["VXM0"] is Name.Builtin and kinds["add"] is Keyword and kinds["S3E"] is Name.Variable
+    assert kinds[".i8"] is Keyword.Pseudo and kinds["; sum"] is Comment.Single

@@ -1,0 +1,54 @@
+"""`tspasm debug prog.tsp [-x commands.txt]`: the interactive debugger, or a scripted session.
+
+With -x every line of the file runs through the same Session.execute as the REPL,
+echoed after a prompt like the REPL's, so a transcript reads like a terminal
+session.  The script always runs to its end (or `quit`); the exit status is 1 if
+any command failed, else 0.
+"""
+from __future__ import annotations
+
+import sys
+
+from ..asm.assembler import Assembler
+from ..errors import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("debug", help="debug a .tsp program: step cycles, break, watch, go back in time")
+    p.add_argument("source", help="TSP assembly file (.tsp)")
+    p.add_argument("-x", "--commands", metavar="FILE",
+                   help="run the debugger commands in FILE (one a line) and exit; status 1 if any failed")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..debug.session import Session
+    session = Session(Assembler().assemble_file(args.source))
+    if args.commands is None:
+        from ..debug.repl import Repl
+        return Repl(session, color=sys.stdout.isatty()).loop()
+    try:
+        with open(args.commands, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as exc:
+        raise UsageError(f"{args.commands}: cannot read: {exc.strerror or exc}") from None
+    return run_script(session, lines, sys.stdout)
+
+
+def run_script(session, lines: list[str], out) -> int:
+    from ..debug.session import Quit
+    status = 0
+    out.write(session.execute("context") + "\n")
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        out.write(f"(tsp {session.chip}:{session.machine.cycle}) {line.strip()}\n")
+        try:
+            text = session.execute(line)
+        except Quit:
+            break
+        if session.failed:
+            status = 1
+        if text:
+            out.write(text + "\n")
+    return status
