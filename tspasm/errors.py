@@ -20,3 +20,8 @@ class ImageError(TspError):
 
 class UsageError(TspError):
     """A bad argument to a library function or CLI command."""
+
+
+class TopologyError(TspError):
+    """A topology is malformed: a bad custom TOML file (the message gives the file, the line
+    where known, and the key path such as `links[3].a`) or a built-in that breaks the port budget."""

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define TSP_ISA_FINGERPRINT                  "1de3d3cfbd499de80bc6d663aaf1bc4defe2a547fdcebfd6714990f1143f36b9"  /* sha256 of isa/ content */
+#define TSP_ISA_FINGERPRINT                  "1d4ee997a92ba2ace56a7b30c73623b92bbd6305754651de87435a93de71b5d6"  /* sha256 of isa/ content */
 
 /* ---- machine.toml: every number, as TSP_<SECTION>_<KEY> ---- */
 #define TSP_MACHINE_NAME                     "TSP-1"
@@ -54,6 +54,13 @@
 #define TSP_C2C_RX_FIFO_DEPTH                4
 #define TSP_SYSTEM_MAX_CHIPS                 10440
 #define TSP_SYSTEM_MAX_CYCLE                 281474976710655ULL
+#define TSP_TOPOLOGY_CHIPS_PER_NODE          8
+#define TSP_TOPOLOGY_LOCAL_LINKS             7
+#define TSP_TOPOLOGY_GLOBAL_LINKS            4
+#define TSP_TOPOLOGY_NODES_PER_RACK          9
+#define TSP_TOPOLOGY_LINKS_PER_NODE_PAIR     2
+#define TSP_TOPOLOGY_LINKS_PER_RACK_PAIR     1
+#define TSP_TOPOLOGY_MAX_RACKS               145
 #define TSP_SYNC_HAC_EPOCH                   256
 #define TSP_SYNC_NOTIFY_LATENCY              4
 

@@ -10,9 +10,9 @@ import os
 import sys
 
 from ..errors import TspError, UsageError
-from . import asm_cmd, check_cmd, debug_cmd, disasm_cmd, gen_cmd, run_cmd
+from . import asm_cmd, check_cmd, debug_cmd, disasm_cmd, gen_cmd, run_cmd, topo_cmd
 
-COMMANDS = (asm_cmd, disasm_cmd, check_cmd, run_cmd, debug_cmd, gen_cmd)
+COMMANDS = (asm_cmd, disasm_cmd, check_cmd, run_cmd, debug_cmd, topo_cmd, gen_cmd)
 
 
 class _Parser(argparse.ArgumentParser):

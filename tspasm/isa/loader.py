@@ -66,15 +66,23 @@ def _check_machine(path: Path, machine: dict) -> None:
          "superlanes * lanes_per_superlane"),
         ("geometry.vector_bytes", get("geometry.lanes"), "lanes (one byte per lane)"),
         ("geometry.slot_bytes", WORD_BITS // 8, f"the {WORD_BITS}-bit instruction word"),
+        ("topology.local_links", get("topology.chips_per_node") - 1,
+         "topology.chips_per_node - 1 (a node is fully connected)"),
+        ("system.max_chips", get("topology.max_racks") * get("topology.nodes_per_rack")
+         * get("topology.chips_per_node"), "max_racks * nodes_per_rack * chips_per_node"),
     ]
     for key, want, why in rules:
         if get(key) != want:
             raise IsaError(str(path), f"{key} = {get(key)} but {why} gives {want}")
     for key in ("mem.words", "mem.slices_per_hemisphere", "geometry.queues", "geometry.positions",
                 "c2c.links", "sync.hac_epoch", "sync.notify_latency", "system.max_chips",
-                "system.max_cycle", "mxm.lw_streams", "sxm.transpose_streams"):
+                "system.max_cycle", "mxm.lw_streams", "sxm.transpose_streams",
+                "topology.chips_per_node", "topology.nodes_per_rack", "topology.max_racks",
+                "topology.links_per_node_pair", "topology.links_per_rack_pair"):
         if get(key) <= 0:
             raise IsaError(str(path), f"{key} must be positive")
+    if get("topology.local_links") + get("topology.global_links") > get("c2c.links"):
+        raise IsaError(str(path), "topology.local_links + topology.global_links exceed c2c.links")
 
 
 def _check_consistency(path: str, machine: dict, fields: dict[str, Field], instructions) -> None:
@@ -327,7 +335,7 @@ def load_isa(root: str | Path | None = None) -> Isa:
     """Load isa/ from `root` (default: the installed or checked-out isa/)."""
     root = Path(root) if root is not None else isa_root()
     machine = _read_toml(root / "machine.toml")
-    for section in ("geometry", "mem", "mxm", "sxm", "c2c", "sync", "system", "dtypes"):
+    for section in ("geometry", "mem", "mxm", "sxm", "c2c", "sync", "system", "topology", "dtypes"):
         if section not in machine:
             raise IsaError(str(root / "machine.toml"), f"missing section [{section}]")
     _check_machine(root / "machine.toml", machine)
