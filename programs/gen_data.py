@@ -109,6 +109,64 @@ def shift_reduce() -> None:
     save("shift_reduce", "x", g.integers(-1000, 1000, (4, LANES), endpoint=True).astype(np.int32))
 
 
+def matmul_f16() -> None:
+    # W (160 x 320 fp16) on the plane pair 0+1: the low byte of W row 16c + s goes
+    # to plane 0 on stream s at lw c, the high byte to plane 1 on stream 16 + s, so
+    # one f16 file per s: w_s<s> = W[s::16] (10 x 320).  x is 8 rows of 160 fp16.
+    g = rng(1000)
+    w = g.uniform(-2.0, 2.0, (160, LANES)).astype(np.float16)
+    for s in range(16):
+        save("matmul_f16", f"w_s{s:02d}", w[s::16])
+    save("matmul_f16", "x", g.uniform(-2.0, 2.0, (8, 160)).astype(np.float16))
+
+
+def matmul_tiled() -> None:
+    # W (640 x 320 int8): rows 0..319 on plane 0 (west), rows 320..639 on plane 2
+    # (east), each split by stream as in matmul_i8; x (8 x 640) split the same way.
+    g = rng(1100)
+    w = g.integers(-128, 127, (640, LANES), endpoint=True).astype(np.int8)
+    for s in range(16):
+        save("matmul_tiled_i8", f"wa_s{s:02d}", w[:320][s::16])
+        save("matmul_tiled_i8", f"wb_s{s:02d}", w[320:][s::16])
+    x = g.integers(-128, 127, (8, 640), endpoint=True).astype(np.int8)
+    save("matmul_tiled_i8", "xa", x[:, :320])
+    save("matmul_tiled_i8", "xb", x[:, 320:])
+
+
+def identity_map() -> np.ndarray:
+    # distribute map that leaves every lane where it is (lane i takes lane i % 16
+    # of its own superlane)
+    return (np.arange(LANES) % 16).astype(np.int8)
+
+
+def softmax() -> None:
+    g = rng(1200)
+    x = np.stack([
+        g.uniform(-8.0, 8.0, LANES),        # mixed signs
+        g.uniform(-30.0, -10.0, LANES),     # all negative: the max is negative
+        g.uniform(40.0, 90.0, LANES),       # exp would overflow without the max
+        g.normal(0.0, 1.0, LANES),
+    ]).astype(np.float32)
+    save("softmax", "x", x)
+    save("softmax", "idmap", identity_map())
+
+
+def layernorm() -> None:
+    g = rng(1300)
+    x = np.stack([
+        g.normal(0.0, 1.0, LANES),
+        g.normal(5.0, 3.0, LANES),
+        g.uniform(-100.0, 100.0, LANES),
+        g.normal(-2.0, 0.01, LANES),        # tiny variance: eps matters
+    ]).astype(np.float32)
+    save("layernorm", "x", x)
+    save("layernorm", "idmap", identity_map())
+    save("layernorm", "inv_n", np.full(LANES, 1.0 / LANES, np.float32))   # f32(1/320)
+    save("layernorm", "eps", np.full(LANES, 1e-5, np.float32))
+    save("layernorm", "gamma", g.uniform(0.5, 1.5, LANES).astype(np.float32))
+    save("layernorm", "beta", g.uniform(-0.5, 0.5, LANES).astype(np.float32))
+
+
 if __name__ == "__main__":
     vector_addmul()
     relu()
@@ -119,3 +177,7 @@ if __name__ == "__main__":
     gather()
     scatter()
     shift_reduce()
+    matmul_f16()
+    matmul_tiled()
+    softmax()
+    layernorm()

@@ -72,6 +72,11 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
 int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
                       tsp_writer who, tsp_writer *other);
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
+/* Every value still in flight at cycle >= now, with the cycle it was written at
+ * (for snapshots); stops at and returns the first nonzero result of fn. */
+typedef int (*tsp_streams_fn)(void *ctx, unsigned sid, unsigned pos, uint64_t t, const tsp_writer *who,
+                              const uint8_t *data);
+int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void *ctx);
 
 /* ---- queues ---- */
 enum { TSP_Q_EMPTY, TSP_Q_READY, TSP_Q_REPEAT, TSP_Q_PARKED, TSP_Q_DONE };

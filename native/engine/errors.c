@@ -20,6 +20,7 @@ const char *tsp_strerror(int code)
     case TSP_E_FAULT: return "address fault";
     case TSP_E_UNIMPLEMENTED: return "not implemented";
     case TSP_E_DEADLOCK: return "deadlock";
+    case TSP_E_SNAPSHOT: return "bad snapshot";
     default: return "unknown status";
     }
 }

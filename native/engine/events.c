@@ -13,11 +13,15 @@
 
 #include "engine.h"
 
-static int before(const tsp_event *a, const tsp_event *b)
+static inline int before(const tsp_event *a, const tsp_event *b)
 {
-    return a->cycle != b->cycle ? a->cycle < b->cycle : a->tie < b->tie;
+    /* branch-free: the heap compares a lot of keys whose order is unpredictable */
+    return (a->cycle < b->cycle) | ((a->cycle == b->cycle) & (a->tie < b->tie));
 }
 
+/* A binary heap (snapshot.c saves the array as it is and checks that shape on
+ * load).  (cycle, tie) keys are unique, so pops come out in one order whatever
+ * the layout. */
 static int push(tsp_events *e, tsp_event ev)
 {
     size_t i;
@@ -80,27 +84,36 @@ int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pendi
     return TSP_OK;
 }
 
+/* Floyd's bottom-up deletion: the hole at the root walks down to a leaf along
+ * the smaller children (one comparison per level instead of two), then the last
+ * event, which is usually among the latest, sifts up from there (rarely more
+ * than a level).  The result is a valid binary heap, as with the textbook pop. */
 int tsp_events_pop(tsp_events *e, tsp_event *out)
 {
     tsp_event last;
-    size_t i = 0;
+    tsp_event *h = e->ev;
+    size_t i = 0, n, c;
     if (e->n == 0)
         return 0;
-    *out = e->ev[0];
-    last = e->ev[--e->n];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= e->n)
-            break;
-        if (c + 1 < e->n && before(&e->ev[c + 1], &e->ev[c]))
+    *out = h[0];
+    n = --e->n;
+    if (n == 0)
+        return 1;
+    last = h[n];
+    while ((c = 2 * i + 1) < n) {
+        if (c + 1 < n && before(&h[c + 1], &h[c]))
             c++;
-        if (!before(&e->ev[c], &last))
-            break;
-        e->ev[i] = e->ev[c];
+        h[i] = h[c];
         i = c;
     }
-    if (e->n)
-        e->ev[i] = last;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(&last, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = last;
     return 1;
 }
 

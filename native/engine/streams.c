@@ -167,3 +167,26 @@ uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h)
     }
     return h;
 }
+
+/* Snapshots (snapshot.c) save only what in_flight() keeps and re-add it with
+ * tsp_streams_write, so the ring's layout stays private to this file. */
+int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void *ctx)
+{
+    unsigned sid, slot;
+    uint32_t i;
+    int rc;
+    if (!s)
+        return 0;
+    for (sid = 0; sid < TSP_SIDS; sid++)
+        for (slot = 0; slot < TSP_POSITIONS; slot++) {
+            const diag *d = &s->d[sid][slot];
+            for (i = 0; d->k != INT64_MIN && i < d->n; i++) {
+                const entry *e = &d->e[i];
+                /* the cycle it was written: the inverse of diagonal() */
+                int64_t t = TSP_SID_WEST(sid) ? d->k - e->pos : d->k + e->pos;
+                if (in_flight(sid, d->k, e->pos, now) && (rc = fn(ctx, sid, e->pos, (uint64_t)t, &e->who, e->data)))
+                    return rc;
+            }
+        }
+    return 0;
+}

@@ -21,7 +21,8 @@ enum {
     TSP_E_SCHEDULE = 5,        /* a schedule error: missing value, two writers, bank ports */
     TSP_E_FAULT = 6,           /* an address fault */
     TSP_E_UNIMPLEMENTED = 7,   /* an instruction this engine does not model yet */
-    TSP_E_DEADLOCK = 8         /* queues parked in sync that no notify releases */
+    TSP_E_DEADLOCK = 8,        /* queues parked in sync that no notify releases */
+    TSP_E_SNAPSHOT = 9         /* a corrupt snapshot, or one from another engine, ISA or machine */
 };
 
 enum {
@@ -119,3 +120,20 @@ int tsp_hazard_get(const tsp_machine *m, uint64_t index, char *message, size_t s
 
 /* A hash of the whole machine state (cycle, queues, MEM, values in flight). */
 int tsp_state_hash(const tsp_machine *m, uint64_t *out);
+
+/* Snapshots (snapshot.c): the whole machine - every chip's queues with their
+ * words, MEM, values in flight, MXM planes, pending writes, counters, hazard
+ * log, last error, cycle - as one self-contained byte string.  Loading it and
+ * running on is bit-identical to never having saved.  Only an engine built from
+ * the same sources and ISA, with the same chip count, loads it. */
+int tsp_snapshot_size(const tsp_machine *m, uint64_t *out);
+/* Writes exactly tsp_snapshot_size() bytes; TSP_E_ARG when len is smaller. */
+int tsp_snapshot_save(const tsp_machine *m, uint8_t *buf, uint64_t len);
+/* Replaces the whole state.  TSP_E_SNAPSHOT for a corrupt or foreign snapshot,
+ * and then the machine is left exactly as it was. */
+int tsp_snapshot_load(tsp_machine *m, const uint8_t *buf, uint64_t len);
+
+/* Host write of one stream register: the value arriving at pos in the current
+ * cycle becomes data, and flows on from there like any written value.  Nothing
+ * arrives at the upstream edge (pos 0 eastward, the last position westward). */
+int tsp_stream_poke(tsp_machine *m, uint32_t chip, uint32_t sid, uint32_t pos, const uint8_t *data);

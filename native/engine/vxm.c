@@ -46,15 +46,27 @@ static int load(tsp_ctx *cx, const tsp_insn *in, int field, unsigned bytes, uint
     int rc = tsp_group(cx, in, field, bytes, &base);
     if (rc != TSP_OK)
         return rc;
-    memset(out, 0, TSP_LANES * sizeof out[0]);
     for (j = 0; j < bytes; j++) {
         const uint8_t *v = tsp_in(cx, in, base + j, &rc);
         if (!v)
             return rc;
-        for (l = 0; l < TSP_LANES; l++)
-            out[l] |= (uint32_t)v[l] << (8 * j);
+        if (j == 0)  /* assign, then OR in: two simple loops the compiler vectorizes */
+            for (l = 0; l < TSP_LANES; l++)
+                out[l] = v[l];
+        else
+            for (l = 0; l < TSP_LANES; l++)
+                out[l] |= (uint32_t)v[l] << (8 * j);
     }
     return TSP_OK;
+}
+
+/* The single stream of a one-byte operand (NULL and *rc set on a hazard). */
+static const uint8_t *in_plane(tsp_ctx *cx, const tsp_insn *in, int field, int *rc)
+{
+    unsigned base;
+    if ((*rc = tsp_group(cx, in, field, 1, &base)) != TSP_OK)
+        return NULL;
+    return tsp_in(cx, in, base, rc);
 }
 
 static int store(tsp_ctx *cx, const tsp_insn *in, unsigned bytes, const uint32_t res[TSP_LANES])
@@ -70,6 +82,28 @@ static int store(tsp_ctx *cx, const tsp_insn *in, unsigned bytes, const uint32_t
     return rc;
 }
 
+/* i8 -> i8: the operands are the stream vectors themselves (one plane each), so
+ * the byte kernel reads them in place; same reads, same order (m, a, b) and same
+ * hazards as the general path. */
+static int vxm_i8(tsp_ctx *cx, const tsp_insn *in, const tsp_vxm_args *v)
+{
+    uint8_t res[TSP_VECTOR_BYTES];
+    const uint8_t *a, *b = tsp_zero_vector, *m = tsp_zero_vector;
+    unsigned base;
+    int rc;
+    if (vops[v->op].arity == 3 && !(m = in_plane(cx, in, TSP_F_m, &rc)))
+        return rc;
+    if (!(a = in_plane(cx, in, TSP_F_a, &rc)))
+        return rc;
+    if (vops[v->op].arity >= 2 && !(b = in_plane(cx, in, TSP_F_b, &rc)))
+        return rc;
+    if (!tsp_vxm_i8(v->op, v->sat, v->cond, a, b, m, res))
+        return tsp_fail(cx, in, TSP_E_IMAGE, "%s has no i8 form", in->op->name);  /* vops[] rejects it first */
+    if ((rc = tsp_group(cx, in, TSP_F_dst, 1, &base)) != TSP_OK)
+        return rc;
+    return tsp_out(cx, in, base, res);
+}
+
 static int vxm(tsp_ctx *cx, const tsp_insn *in, tsp_vop op)
 {
     uint32_t a[TSP_LANES], b[TSP_LANES], m[TSP_LANES], out[TSP_LANES];
@@ -77,8 +111,6 @@ static int vxm(tsp_ctx *cx, const tsp_insn *in, tsp_vop op)
     unsigned bytes;
     int rc;
     memset(&v, 0, sizeof v);
-    memset(b, 0, sizeof b);  /* unary operations never look at b or m, but keep them defined */
-    memset(m, 0, sizeof m);
     v.op = op;
     v.dtype = (unsigned)tsp_field(in, TSP_F_dtype);
     v.to = op == V_CONVERT ? (unsigned)tsp_field(in, TSP_F_to) : v.dtype;
@@ -93,6 +125,10 @@ static int vxm(tsp_ctx *cx, const tsp_insn *in, tsp_vop op)
     if (op == V_CMP && v.cond > TSP_COND_GE)
         return tsp_fail(cx, in, TSP_E_IMAGE, "comparison code %u is not a condition", v.cond);
     bytes = (unsigned)tsp_dtype_bytes(v.dtype);
+    if (v.dtype == TSP_DTYPE_I8 && op != V_CONVERT)
+        return vxm_i8(cx, in, &v);
+    memset(b, 0, sizeof b);  /* unary operations never look at b or m, but keep them defined */
+    memset(m, 0, sizeof m);
     if (vops[op].arity == 3 && (rc = load(cx, in, TSP_F_m, bytes, m)) != TSP_OK)
         return rc;
     if ((rc = load(cx, in, TSP_F_a, bytes, a)) != TSP_OK)

@@ -24,4 +24,11 @@ typedef struct {
 /* out[l] = op(a[l], b[l], m[l]) for every lane. */
 void tsp_vxm_compute(const tsp_vxm_args *v, uint32_t out[TSP_LANES]);
 
+/* The same for one-byte integers (i8 in, i8 out: every op but exp, tanh, rsqrt
+ * and convert), straight on the 320-byte stream vectors: 16 or 32 lanes per SIMD
+ * instruction instead of one 32-bit lane at a time.  Returns 0 when the
+ * operation has no byte kernel (the caller then takes tsp_vxm_compute). */
+int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *a, const uint8_t *b, const uint8_t *m,
+               uint8_t out[TSP_LANES]);
+
 #endif /* TSP_VXM_H */

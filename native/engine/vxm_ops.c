@@ -215,3 +215,71 @@ void tsp_vxm_compute(const tsp_vxm_args *v, uint32_t out[TSP_LANES])
     else
         int_ops(v, &t, out);
 }
+
+/* ---- i8 on bytes ----
+ *
+ * The streaming hot path: every lane is one byte of the stream vector itself, so
+ * there is nothing to assemble or split.  Each case is one loop over plain
+ * int8_t/uint8_t arrays with no calls and no branches the compiler cannot turn
+ * into selects, which GCC and Clang vectorize (paddb, pmaxsb, packsswb, ...).
+ * Wrapping results are computed in uint8_t (unsigned wrap is defined), saturating
+ * ones in int, which holds every i8 sum, difference, product and shift by < 8
+ * before the clamp.  Results are bit-identical to int_ops() above (the tests in
+ * tests/test_engine_vxm.py run every op through this path). */
+
+#define I8_LOOP(expr) \
+    do { \
+        for (l = 0; l < TSP_LANES; l++) { \
+            int x = (int8_t)a[l], y = (int8_t)b[l]; \
+            (void)x; (void)y; \
+            out[l] = (uint8_t)(expr); \
+        } \
+    } while (0)
+
+static inline int clamp_i8(int v)
+{
+    return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+
+/* x >> s with the sign copied in, without implementation-defined >> of a negative. */
+static inline int asr_i8(int x, unsigned s)
+{
+    return x < 0 ? ~(~x >> s) : x >> s;
+}
+
+int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *restrict a, const uint8_t *restrict b,
+               const uint8_t *restrict m, uint8_t out[restrict TSP_LANES])
+{
+    unsigned l;
+    switch (op) {
+    case V_MOV: memcpy(out, a, TSP_LANES); return 1;
+    case V_NEG: if (sat) I8_LOOP(clamp_i8(-x)); else I8_LOOP(-x); return 1;
+    case V_ABS: if (sat) I8_LOOP(clamp_i8(x < 0 ? -x : x)); else I8_LOOP(x < 0 ? -x : x); return 1;
+    case V_NOT: I8_LOOP(~x); return 1;
+    case V_RELU: I8_LOOP(x > 0 ? x : 0); return 1;
+    case V_MASK: I8_LOOP(x != 0 ? 0xFF : 0); return 1;
+    case V_ADD: if (sat) I8_LOOP(clamp_i8(x + y)); else I8_LOOP(x + y); return 1;
+    case V_SUB: if (sat) I8_LOOP(clamp_i8(x - y)); else I8_LOOP(x - y); return 1;
+    case V_MUL: if (sat) I8_LOOP(clamp_i8(x * y)); else I8_LOOP(x * y); return 1;
+    case V_MIN: I8_LOOP(x < y ? x : y); return 1;
+    case V_MAX: I8_LOOP(x > y ? x : y); return 1;
+    case V_AND: I8_LOOP(x & y); return 1;
+    case V_OR: I8_LOOP(x | y); return 1;
+    case V_XOR: I8_LOOP(x ^ y); return 1;
+    /* shift counts are b modulo the width (8): as int_ops, x * 2^s saturates */
+    case V_SHL: if (sat) I8_LOOP(clamp_i8(x * (1 << (b[l] & 7)))); else I8_LOOP((unsigned)x << (b[l] & 7)); return 1;
+    case V_SHR: I8_LOOP(asr_i8(x, b[l] & 7u)); return 1;
+    case V_CMP:  /* the condition is fixed per instruction: one loop each */
+        switch (cond) {
+        case TSP_COND_EQ: I8_LOOP(x == y ? 0xFF : 0); break;
+        case TSP_COND_NE: I8_LOOP(x != y ? 0xFF : 0); break;
+        case TSP_COND_LT: I8_LOOP(x < y ? 0xFF : 0); break;
+        case TSP_COND_LE: I8_LOOP(x <= y ? 0xFF : 0); break;
+        case TSP_COND_GT: I8_LOOP(x > y ? 0xFF : 0); break;
+        default: I8_LOOP(x >= y ? 0xFF : 0); break;  /* TSP_COND_GE */
+        }
+        return 1;
+    case V_SELECT: for (l = 0; l < TSP_LANES; l++) out[l] = m[l] ? a[l] : b[l]; return 1;
+    default: return 0;  /* exp, tanh, rsqrt (floats only), convert: the general path */
+    }
+}

@@ -4,9 +4,12 @@
 tests, `tspasm debug -x` and the REPL share one code path.  This module must not
 import prompt_toolkit.
 
-Reverse execution is deterministic replay: the engine has no snapshot API yet,
-so going back to cycle N re-creates the Machine and runs it N cycles (cost
-proportional to N, not to the distance travelled).
+Reverse execution is snapshot + deterministic replay: running forward keeps a
+snapshot every SNAP_EVERY cycles (and at every stop), so going back to cycle N
+restores the nearest snapshot at or before N and replays the rest - cost bounded
+by SNAP_EVERY cycles, not N.  At most SNAP_BYTES of snapshots are kept; past that
+every other one is dropped (the interval doubles), so memory stays bounded on a
+long program and the replay distance grows only logarithmically.
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from .actions import Actions
 from .points import Breakpoint, Watchpoint
 
 CHUNK = 10_000   # cycles per engine call in a long run: how often Ctrl-C is noticed
+SNAP_EVERY = 1_000          # cycles between the snapshots time travel restores from
+SNAP_BYTES = 256 << 20      # bound on the memory those snapshots take
 
 
 class Quit(Exception):
@@ -58,12 +63,42 @@ class Session(Actions):
         self.failed = False               # the last command was an error (for `debug -x` exit status)
         self.machine = self._new_machine()
         self._hazards_seen = 0
+        self._snaps: dict[int, tuple] = {}   # cycle -> (Snapshot, halted)
+        self._snap_every = SNAP_EVERY
 
     # ---- helpers used by context and inspect -----------------------------------------
 
     def _new_machine(self) -> Machine:
         # warn mode: a schedule error is recorded and the run goes on, so `break error` can stop on it.
         return Machine(self.asm.program, hazards="warn", isa=self.isa)
+
+    def _keep_snapshot(self, force: bool = False) -> None:
+        """Remember the machine now if the last kept snapshot is SNAP_EVERY cycles back (or force)."""
+        m = self.machine
+        if self.fault or m.cycle in self._snaps:
+            return
+        last = max((c for c in self._snaps if c <= m.cycle), default=0)
+        if not force and m.cycle - last < self._snap_every:
+            return
+        self._snaps[m.cycle] = (m.snapshot(), self.halted)
+        while sum(s.nbytes for s, _ in self._snaps.values()) > SNAP_BYTES and len(self._snaps) > 1:
+            self._snap_every *= 2
+            for i, c in enumerate(sorted(self._snaps)):
+                if i % 2:
+                    del self._snaps[c]
+
+    def _restore_before(self, cycle: int) -> None:
+        """Put the machine at the latest snapshot at or before `cycle` (cycle 0: a fresh machine)."""
+        best = max((c for c in self._snaps if c <= cycle), default=None)
+        if best is None:
+            self.machine.close()
+            self.machine = self._new_machine()
+            self.halted = False
+        else:
+            snap, self.halted = self._snaps[best]
+            self.machine.restore(snap)
+        self.fault = None
+        self._hazards_seen = self.machine.hazard_count
 
     def _first_slot(self, chip: int) -> int:
         slots = self._slots.get(chip) or [0]
@@ -135,6 +170,7 @@ class Session(Actions):
 
     def _stop(self, reason: str, notes: list[str] | None = None) -> str:
         self.stop_reason = reason
+        self._keep_snapshot(force=True)
         parts = list(notes or [])
         parts.append(context.render(self, reason, color=getattr(self, "color", False)))
         for n, expr in sorted(self.displays.items()):
@@ -192,6 +228,7 @@ class Session(Actions):
                 self.fault = str(exc).splitlines()[0]
                 return f"engine error: {self.fault}", notes
             now = m.cycle
+            self._keep_snapshot()
             hazards = m.hazards[self._hazards_seen:] if m.hazard_count > self._hazards_seen else []
             self._hazards_seen += len(hazards)
             if hazards and collect is None and any(b.kind == "error" for b in breaks):
@@ -237,16 +274,17 @@ class Session(Actions):
         if cycle < 0:
             raise DebugError("cycles start at 0")
         if cycle < self.machine.cycle or self.fault:
-            self.machine.close()
-            self.machine = self._new_machine()
-            self.fault, self.halted, self._hazards_seen = None, False, 0
+            self._restore_before(cycle)
         m = self.machine
-        if cycle > m.cycle and not self.halted:
+        while cycle > m.cycle and not self.halted and not self.fault:
+            # in SNAP_EVERY steps, so a long jump leaves snapshots to come back to
+            step = min(cycle - m.cycle, self._snap_every)
             try:
-                if m.run(cycle - m.cycle) is StopReason.HALTED:
+                if m.run(step) is StopReason.HALTED:
                     self.halted = True
             except EngineError as exc:
                 self.fault = str(exc).splitlines()[0]
+            self._keep_snapshot()
         self._hazards_seen = m.hazard_count
 
     # ---- motion commands -------------------------------------------------------------
@@ -310,10 +348,16 @@ class Session(Actions):
         cur = self.machine.cycle
         if cur == 0:
             raise DebugError("already at cycle 0")
+        # Scan backwards one snapshot interval at a time: replay [start, end] collecting the
+        # stops, and take the last one; an empty interval moves the scan one snapshot back.
         hits: list[tuple[int, str]] = []
-        self.goto(0)
-        if cur > 1:
-            self._advance(limit=cur - 1, collect=hits)
+        end = cur - 1
+        while not hits and end > 0:
+            start = max((c for c in self._snaps if c < end), default=0)
+            self._restore_before(start)
+            if self.machine.cycle < end:
+                self._advance(limit=end, collect=hits)
+            end = start
         target, reason = hits[-1] if hits else (0, "start of program (no earlier stop)")
         self.goto(target)
         return self._stop(reason)

@@ -9,6 +9,7 @@ this package and raises EngineBuildError (an ImportError) with the remedy if not
 """
 from ._native import COMPILED_FINGERPRINT
 from .errors import EngineBuildError, EngineError
-from .machine import Hazard, Machine, StopReason
+from .machine import Hazard, Machine, QueueInfo, Snapshot, StopReason
 
-__all__ = ["COMPILED_FINGERPRINT", "EngineBuildError", "EngineError", "Hazard", "Machine", "StopReason"]
+__all__ = ["COMPILED_FINGERPRINT", "EngineBuildError", "EngineError", "Hazard", "Machine", "QueueInfo", "Snapshot",
+           "StopReason"]

@@ -7,7 +7,8 @@ message plus the source line of the instruction (from the program's line table).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +55,23 @@ class QueueInfo:
     executed: int
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole state of a Machine at one cycle (Machine.snapshot / Machine.restore).
+
+    Plain bytes, so it pickles and can be stored; restoring it and running on is
+    bit-identical to never having saved.  It restores only into a Machine of the
+    same program and chip count, on an engine built from the same sources and isa/."""
+
+    data: bytes = field(repr=False)
+    cycle: int
+    program: str          # digest of the program's code, so a snapshot of another program is refused
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
+
+
 class Machine:
     """One TSP-1 system running one program.
 
@@ -71,6 +89,8 @@ class Machine:
         self._planes = PlaneMap(self.isa)
         self._names = [q.name for q in self.isa.queues]
         self._lines: dict | None = None
+        self._program_key: str | None = None
+        self.stop_reason: StopReason | None = None   # how the last run/step ended
         nchips = chips if chips is not None else (max(program.chips) + 1 if program.chips else 1)
         out = ffi.new("tsp_machine **")
         rc = lib.tsp_create(nchips, out)
@@ -104,14 +124,22 @@ class Machine:
 
     # ---- running ---------------------------------------------------------------
 
-    def run(self, max_cycles: int | None = None) -> StopReason:
-        """Run until the program ends, or at most max_cycles more cycles."""
+    def run(self, max_cycles: int | None = None, *, until: int | None = None) -> StopReason:
+        """Run until the program ends, at most max_cycles more cycles, and (with
+        `until`) no further than cycle `until`: the machine then sits at that cycle
+        with everything before it done.  An `until` at or before the current cycle
+        runs nothing."""
         budget = _UINT64_MAX if max_cycles is None else max_cycles
         if budget < 0:
             raise UsageError(f"max_cycles must be >= 0, not {max_cycles}")
+        if until is not None:
+            if until < 0:
+                raise UsageError(f"until must be a cycle >= 0, not {until}")
+            budget = min(budget, max(until - self.cycle, 0))
         stop = ffi.new("int *")
         self._check(lib.tsp_run(self._h, min(budget, _UINT64_MAX), stop))
-        return _STOPS[stop[0]]
+        self.stop_reason = _STOPS[stop[0]]
+        return self.stop_reason
 
     def step(self, n: int = 1) -> StopReason:
         """Advance n cycles (fewer if the program ends first)."""
@@ -166,18 +194,64 @@ class Machine:
 
     # ---- inspection ------------------------------------------------------------
 
-    def stream(self, chip: int, name: str, pos: int) -> np.ndarray | None:
-        """The 320 bytes of stream `name` (e.g. "S3E") arriving at `pos` this cycle, or None."""
+    def _sid(self, name: str, offset: int = 0) -> int:
         try:
             number, west = int(name[1:-1]), {"E": 0, "W": 1}[name[-1].upper()]
+            if name[0].upper() != "S":
+                raise ValueError
         except (ValueError, KeyError, IndexError):
             raise UsageError(f"{name!r} is not a stream name like S3E or S12W") from None
+        streams = self.isa.param("geometry.streams_per_direction")
+        if not 0 <= number + offset < streams:
+            raise UsageError(f"stream {name} + {offset} is outside S0..S{streams - 1}")
+        return number + offset + streams * west
+
+    def stream(self, chip: int, name: str, pos: int) -> np.ndarray | None:
+        """The 320 bytes of stream `name` (e.g. "S3E") arriving at `pos` this cycle, or None."""
         buf = np.empty(self._planes.lanes, np.uint8)
         present = ffi.new("int *")
-        self._check(lib.tsp_stream_peek(self._h, chip, number + 32 * west, pos,
+        self._check(lib.tsp_stream_peek(self._h, chip, self._sid(name), pos,
                                         ffi.from_buffer("uint8_t[]", buf), present),
                     f"stream({chip}, {name!r}, {pos})")
         return buf if present[0] else None
+
+    def read_stream(self, chip: int, name: str, pos: int, dtype: str = "i8") -> np.ndarray | None:
+        """The 320 elements of `dtype` arriving at `pos` this cycle on stream `name` and, for a
+        type of T bytes, the T-1 streams after it (byte j on stream number + j, same direction).
+        None when no byte plane holds a value; a plane with nothing on it reads as zeros."""
+        dt = self._planes.dtype(dtype)
+        planes = [self.stream(chip, name, pos) if j == 0 else self._stream_plane(chip, name, j, pos)
+                  for j in range(dt.itemsize)]
+        if all(p is None for p in planes):
+            return None
+        zero = np.zeros(self._planes.lanes, np.uint8)
+        return self._planes.from_planes([(zero if p is None else p)[None, :] for p in planes], dt)[0]
+
+    def _stream_plane(self, chip: int, name: str, j: int, pos: int) -> np.ndarray | None:
+        sid = self._sid(name, j)
+        buf = np.empty(self._planes.lanes, np.uint8)
+        present = ffi.new("int *")
+        self._check(lib.tsp_stream_peek(self._h, chip, sid, pos, ffi.from_buffer("uint8_t[]", buf), present),
+                    f"read_stream({chip}, {name!r}, {pos})")
+        return buf if present[0] else None
+
+    def write_stream(self, chip: int, name: str, pos: int, values, dtype: str = "i8") -> None:
+        """Make `values` (up to 320 elements of `dtype`) the value arriving at `pos` this cycle on
+        stream `name` (and the next T-1 streams for a T-byte type); it flows on from there like a
+        value an instruction wrote.  Nothing arrives at the upstream edge (position 0 of an
+        eastward stream, the last position of a westward one), so those are refused."""
+        dt = self._planes.dtype(dtype)
+        arr = np.asarray(values)
+        if arr.ndim != 1:
+            raise UsageError(f"a stream holds one vector: give up to {self._planes.lanes} values, "
+                             f"not shape {arr.shape}")
+        planes = self._planes.to_planes(arr, dt)
+        sids = [self._sid(name, j) for j in range(dt.itemsize)]
+        for sid, plane in zip(sids, planes):
+            buf = np.ascontiguousarray(plane[0])
+            self._check(lib.tsp_stream_poke(self._h, chip, sid, pos, ffi.from_buffer("uint8_t[]", buf)),
+                        f"write_stream({chip}, {name!r}, {pos}) (no value arrives at a stream's upstream "
+                        "edge, and chip and position must exist)")
 
     def queue_info(self, chip: int, queue: str | int) -> QueueInfo:
         slot = queue if isinstance(queue, int) else self.isa.queue_by_name[queue].slot
@@ -211,6 +285,40 @@ class Machine:
         out = ffi.new("uint64_t *")
         self._check(lib.tsp_state_hash(self._h, out))
         return int(out[0])
+
+    # ---- snapshots -------------------------------------------------------------
+
+    def _program_digest(self) -> str:
+        if self._program_key is None:
+            h = hashlib.sha256(self.program.isa_fingerprint.encode())
+            for chip in sorted(self.program.code):
+                code = np.ascontiguousarray(self.program.code[chip])
+                h.update(f"{chip}:{code.shape}".encode())
+                h.update(code.tobytes())
+            self._program_key = h.hexdigest()
+        return self._program_key
+
+    def snapshot(self) -> Snapshot:
+        """The whole machine now: every chip's queues, MEM, values in flight, MXM planes,
+        pending writes, counters and hazard log.  Costs about the data the program touched."""
+        size = ffi.new("uint64_t *")
+        self._check(lib.tsp_snapshot_size(self._h, size))
+        buf = bytearray(int(size[0]))
+        self._check(lib.tsp_snapshot_save(self._h, ffi.from_buffer("uint8_t[]", buf), len(buf)))
+        return Snapshot(bytes(buf), self.cycle, self._program_digest())
+
+    def restore(self, snap: Snapshot) -> None:
+        """Put the machine back in the state of `snap` (taken from this machine or another
+        Machine of the same program).  A corrupt or foreign snapshot raises EngineError
+        (code TSP_E_SNAPSHOT) and leaves the machine as it was."""
+        if not isinstance(snap, Snapshot):
+            raise UsageError(f"restore takes a Snapshot from Machine.snapshot(), not {type(snap).__name__}")
+        if snap.program != self._program_digest():
+            raise EngineError("cannot restore the snapshot: it was taken from a machine running another "
+                              "program", "TSP_E_SNAPSHOT")
+        data = snap.data if isinstance(snap.data, (bytes, bytearray)) else bytes(snap.data)
+        self._check(lib.tsp_snapshot_load(self._h, ffi.from_buffer("uint8_t[]", data), len(data)))
+        self.stop_reason = None
 
     @property
     def hazards(self) -> list[Hazard]:
