@@ -20,7 +20,7 @@ _GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
 _LINK = re.compile(r"L(\d+)$")
 
 
-def _close(word: str, options, n: int = 3) -> str:
+def suggest(word: str, options, n: int = 3) -> str:
     found = difflib.get_close_matches(word, list(options), n=n, cutoff=0.6)
     return ("did you mean " + " or ".join(f"`{f}`" for f in found) + "?") if found else ""
 
@@ -73,7 +73,7 @@ class Binder:
         base, *suffixes = opname.split(".")
         spec = self.isa.by_name.get(base)
         if spec is None:
-            return (None, f"unknown instruction `{base}`", _close(base, self.isa.by_name) or
+            return (None, f"unknown instruction `{base}`", suggest(base, self.isa.by_name) or
                     "see docs/isa.md for the instruction list")
         values: dict[str, int] = {}
         items = list(spec.suffixes)
@@ -165,7 +165,7 @@ class Binder:
         queue = isa.queue_by_name.get(node.queue)
         if queue is None:
             self.diags.error(node.pos(node.qtok), f"unknown queue `{node.queue}`",
-                             _close(node.queue.upper(), isa.queue_by_name) or
+                             suggest(node.queue.upper(), isa.queue_by_name) or
                              "queues are " + _ranges([q.name for q in isa.queues]))
             return None
         hit = self.mnemonic(node.opname)
