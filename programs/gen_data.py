@@ -167,6 +167,12 @@ def layernorm() -> None:
     save("layernorm", "beta", g.uniform(-0.5, 0.5, LANES).astype(np.float32))
 
 
+def pingpong() -> None:
+    g = rng(1300)
+    save("pingpong_2chip", "x", g.integers(-128, 127, LANES, endpoint=True).astype(np.int8))
+    save("pingpong_2chip", "ones", np.ones(LANES, np.int8))
+
+
 if __name__ == "__main__":
     vector_addmul()
     relu()
@@ -181,3 +187,4 @@ if __name__ == "__main__":
     matmul_tiled()
     softmax()
     layernorm()
+    pingpong()

@@ -235,10 +235,11 @@ def test_check_with_a_cycle_limit_says_so(capsys):
     assert code == 0 and out == f"{ADD}: no schedule errors (in the first 5 cycles, --max-cycles)\n"
 
 
-def test_check_stops_at_an_unimplemented_instruction(capsys, tmp_path):
+def test_check_refuses_a_c2c_port_the_topology_lacks(capsys, tmp_path):
     src = tmp_path / "c2c.tsp"
     src.write_text("@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send L0, S0W\n")
     code, out, err = run(capsys, "check", src)
     assert code == 1 and out == ""
-    assert err.startswith(f"{src}:2:4: error: send is not implemented")
-    assert err.rstrip().endswith("0 schedule errors up to cycle 2; the check could not go further.")
+    assert err.startswith(f"{src}:2:4: error: chip 0 L0 has no link in this topology (send uses it)")
+    code, out, err = run(capsys, "check", src, "--topology", "node")  # L0 of chip 0 goes to chip 1
+    assert code == 0 and "no schedule errors" in out

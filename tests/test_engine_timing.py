@@ -218,14 +218,11 @@ def test_config_and_ifetch_are_accounted():
     assert info["config_mask"] == 3 and info["ifetch_words"] == 12 and m.cycle == 9
 
 
-def test_unmodelled_units_stop_cleanly():
-    m = machine("@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send L0, S0W\n")
-    with pytest.raises(EngineError) as err:
-        m.run()
-    assert err.value.code == "TSP_E_UNIMPLEMENTED"
-    assert "send is not implemented by this engine yet" in str(err.value) and err.value.queue == "C2C_W0"
-    with pytest.raises(EngineError):  # the fault is sticky: the machine stays stopped
-        m.run()
+def test_c2c_on_an_unwired_port_is_refused_at_load():
+    with pytest.raises(EngineError) as err:  # one chip: the single topology, no links at all
+        machine("@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send L0, S0W\n")
+    assert err.value.code == "TSP_E_IMAGE" and err.value.queue == "C2C_W0"
+    assert "chip 0 L0 has no link in this topology (send uses it)" in str(err.value)
 
 
 def test_icu_timing_matches_the_python_replay():

@@ -20,12 +20,15 @@ ISA = default_isa()
 T = 4                         # issue cycle of the producer
 DST = 16                      # first stream of the producer's output group
 CONSUMER = "VXM3"
-# The only exclusions: C2C is the multi-chip issue's work and not modelled yet.
-NOT_MODELLED = {i.name for i in ISA.instructions if set(i.units) == {"C2C"}}
+# No exclusions: every stream producer is modelled.
+NOT_MODELLED: set[str] = set()
 # acc needs a whole lw/iw/abc pipeline in front of it; its timing is pinned there.
 COVERED_ELSEWHERE = {"acc": "tests/test_engine_mxm.py (acc results land at issue + d_func)"}
+# receive pops a vector that chip 1 sent over the pair topology's link (L0 to L0) exactly one
+# link latency before the receive issues, so it issues that much later than T.
+LINK_LATENCY = ISA.param("c2c.link_latency")
 # The queue each unit's producer issues from: west of the consumer, so values flow east to it.
-QUEUE_OF_UNIT = {"MEM": "MEM_W5", "VXM": "VXM0", "SHF": "SHF_W0", "PRM": "PRM_W", "DST": "DST_W0",
+QUEUE_OF_UNIT = {"C2C": "C2C_W0", "MEM": "MEM_W5", "VXM": "VXM0", "SHF": "SHF_W0", "PRM": "PRM_W", "DST": "DST_W0",
                  "TRN": "TRN_W0", "ROT": "ROT_W"}
 
 
@@ -68,6 +71,8 @@ def producer_text(ins, dtype: str | None) -> tuple[str, dict[str, tuple[int, int
                 base += inputs[name][1]
         elif f.kind == "dtype":
             val = dtype
+        elif f.kind == "link":
+            val = "L0"
         elif name == "waddr":  # rw writes in the other bank than it reads (the bank-port rule)
             val = str(1 << ISA.param("mem.bank_address_bit"))
         elif f.values:
@@ -87,12 +92,21 @@ def input_values(ins, name: str, w: int) -> np.ndarray:
     return np.ones((w, len(lanes)), np.uint8)
 
 
+def issue_cycle(ins) -> int:
+    return T + LINK_LATENCY + 2 if ins.name == "receive" else T
+
+
 def run_case(ins, dtype, consumer_cycle: int) -> Machine:
     queue = QUEUE_OF_UNIT[ins.units[0]]
     text, inputs = producer_text(ins, dtype)
-    src = f".chip 0\n@{T} {queue}: {text}\n@{consumer_cycle} {CONSUMER}: mov.i8 S{DST}E -> S0W\n"
+    t = issue_cycle(ins)
+    src = f".chip 0\n@{t} {queue}: {text}\n@{consumer_cycle} {CONSUMER}: mov.i8 S{DST}E -> S0W\n"
+    if ins.name == "receive":
+        send = t - LINK_LATENCY
+        src += (f".chip 1\n.data MEM_W43 0 i8 [1]\n@{send - 2} MEM_W43: read 0, S0W\n"
+                f"@{send} C2C_W0: send L0, S0W\n")
     m = Machine(assemble_text(src).program)
-    m.run(until=T)
+    m.run(until=t)
     pos = ISA.queue_by_name[queue].pos
     for name, (base, w) in inputs.items():
         for j, plane in enumerate(input_values(ins, name, w)):
@@ -126,7 +140,7 @@ def test_value_arrives_exactly_at_t_plus_dfunc_plus_distance(ins, dtype):
     queue = QUEUE_OF_UNIT[ins.units[0]]
     i, j = ISA.queue_by_name[queue].pos, ISA.queue_by_name[CONSUMER].pos
     assert i < j
-    arrival = T + ins.latency + (j - i)
+    arrival = issue_cycle(ins) + ins.latency + (j - i)
     m = run_case(ins, dtype, arrival)
     assert m.queue_info(0, CONSUMER).state == "done"  # it read the value: no schedule error
     with pytest.raises(EngineError) as err:

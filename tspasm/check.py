@@ -48,11 +48,11 @@ class ScheduleError(TspError):
         super().__init__("\n".join(lines + [summary]))
 
 
-def _run_warn(loaded: Loaded, max_cycles: int | None):
+def _run_warn(loaded: Loaded, max_cycles: int | None, topology=None):
     """(machine, EngineError or None, stopped by the cycle limit) after a hazards="warn" run."""
     from .engine import EngineError, StopReason
 
-    machine = make_machine(loaded.program, "warn")
+    machine = make_machine(loaded.program, "warn", topology, loaded)
     try:
         stop = machine.run(max_cycles)
     except EngineError as exc:
@@ -60,9 +60,11 @@ def _run_warn(loaded: Loaded, max_cycles: int | None):
     return machine, None, stop is StopReason.CYCLE_LIMIT
 
 
-def check_schedule(loaded: Loaded, max_cycles: int | None = None) -> CheckResult:
+def check_schedule(loaded: Loaded, max_cycles: int | None = None, topology=None) -> CheckResult:
+    """Every schedule error of a hazards="warn" run on `topology` (name, FILE.toml, Topology or
+    None for the default); a program the topology cannot hold raises RunError / UsageError."""
     result = CheckResult(loaded.path)
-    machine, err, limited = _run_warn(loaded, max_cycles)
+    machine, err, limited = _run_warn(loaded, max_cycles, topology)
     if err is not None and err.code == "TSP_E_FAULT":
         fault = engine_error_diagnostics(err, loaded)[0]
         result.warnings.append(dataclasses.replace(
@@ -71,7 +73,7 @@ def check_schedule(loaded: Loaded, max_cycles: int | None = None) -> CheckResult
                     "error; the schedule was checked again with all of MEM zero",
             hint=""))
         zero = Loaded(loaded.path, dataclasses.replace(loaded.program, data=[]), loaded.assembly)
-        machine, err, limited = _run_warn(zero, max_cycles)
+        machine, err, limited = _run_warn(zero, max_cycles, topology)
     records = hazard_records(machine)
     result.errors = hazard_diagnostics(records, loaded)
     result.hazard_count = machine.hazard_count

@@ -88,6 +88,9 @@ class RunResult:
     hazard_count: int = 0
     stats: dict[str, int] = field(default_factory=dict)
     machine: object | None = None
+    topology: str = "single"          # name of the topology the program ran on
+    chips_used: list[int] = field(default_factory=list)   # chips with code or data
+    memory_bytes: int = 0             # host bytes the engine held at the end
 
     @property
     def total_cycles(self) -> int:
@@ -117,18 +120,41 @@ def load_program(path: str) -> Loaded:
 
 # ---- running ---------------------------------------------------------------------------------------
 
-def make_machine(program: Program, hazards: str = "stop"):
-    from .engine import Machine
-    return Machine(program, hazards=hazards)
+def resolve_topology(spec):
+    """A Topology from a built-in name (single, pair, node, rack, system:R), a FILE.toml path,
+    or None (the Machine then picks the smallest built-in holding the program's chips)."""
+    if spec is None or not isinstance(spec, str):
+        return spec
+    from .topology import builtin, load_topology
+
+    if spec.endswith(".toml") or os.path.sep in spec or os.path.exists(spec):
+        return load_topology(spec)
+    return builtin(spec)
 
 
-def run_program(loaded: Loaded, *, hazards: str = "stop", max_cycles: int | None = None) -> RunResult:
+def make_machine(program: Program, hazards: str = "stop", topology=None, loaded: Loaded | None = None):
+    """A Machine on `topology` (name, FILE.toml, Topology or None for the default).  With
+    `loaded`, a program the topology cannot hold (a C2C port without a link) raises RunError
+    with a diagnostic at the instruction; a chip the topology lacks raises UsageError."""
+    from .engine import EngineError, Machine
+
+    try:
+        return Machine(program, hazards=hazards, topology=resolve_topology(topology))
+    except EngineError as exc:
+        if loaded is None:
+            raise
+        raise RunError(engine_error_diagnostics(exc, loaded), ERROR_STOPS.get(exc.code, "error"), None,
+                       exc) from None
+
+
+def run_program(loaded: Loaded, *, hazards: str = "stop", max_cycles: int | None = None,
+                topology=None) -> RunResult:
     """Run to the end (or max_cycles).  An engine error raises RunError with diagnostics."""
     from .engine import EngineError
 
     if max_cycles is not None and max_cycles < 0:
         raise UsageError(f"--max-cycles must be >= 0, not {max_cycles}")
-    machine = make_machine(loaded.program, hazards)
+    machine = make_machine(loaded.program, hazards, topology, loaded)
     t0 = time.perf_counter()
     try:
         stop = machine.run(max_cycles)
@@ -139,7 +165,10 @@ def run_program(loaded: Loaded, *, hazards: str = "stop", max_cycles: int | None
     recorded = hazard_records(machine)
     return RunResult(cycles=machine.cycle, skew_tail=machine.skew_tail, host_seconds=seconds,
                      stop_reason=stop.value, outputs=machine.outputs(), hazards=recorded,
-                     hazard_count=machine.hazard_count, stats=machine.stats(), machine=machine)
+                     hazard_count=machine.hazard_count, stats=machine.stats(), machine=machine,
+                     topology=machine.topology.name,
+                     chips_used=sorted(set(loaded.program.chips) | set(loaded.program.code)),
+                     memory_bytes=machine.memory_bytes())
 
 
 def _safe_cycle(machine) -> int | None:
@@ -297,4 +326,5 @@ def write_npz(path: str, arrays: dict[str, np.ndarray]) -> None:
 
 
 __all__ = ["HazardRecord", "Loaded", "RunError", "RunResult", "engine_error_diagnostics",
-           "hazard_diagnostics", "hazard_records", "jsonable", "load_program", "run_program", "write_npz"]
+           "hazard_diagnostics", "hazard_records", "jsonable", "load_program", "make_machine",
+           "resolve_topology", "run_program", "write_npz"]

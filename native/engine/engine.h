@@ -72,6 +72,7 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
 int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
                       tsp_writer who, tsp_writer *other);
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
+uint64_t tsp_streams_bytes(const tsp_streams *s);  /* host memory held */
 /* Every value still in flight at cycle >= now, with the cycle it was written at
  * (for snapshots); stops at and returns the first nonzero result of fn. */
 typedef int (*tsp_streams_fn)(void *ctx, unsigned sid, unsigned pos, uint64_t t, const tsp_writer *who,
@@ -104,6 +105,19 @@ typedef struct {
 
 typedef struct tsp_mxm_plane tsp_mxm_plane;  /* mxm.h */
 
+/* One C2C port of a chip (c2c.c has the rules).  A chip's array of them is
+ * allocated when the first of its ports is wired, a port's receive FIFO on the
+ * first vector that arrives there. */
+typedef struct {
+    int32_t peer;              /* chip at the other end; -1: no link on this port */
+    uint32_t peer_port;
+    uint32_t latency;          /* cycles from send to the vector being receivable */
+    uint64_t tx_free;          /* first cycle the link takes another flit */
+    uint32_t rx_head, rx_n;    /* receive FIFO: the oldest at rx_head, rx_n vectors */
+    uint8_t (*rx)[TSP_VECTOR_BYTES];  /* TSP_C2C_RX_FIFO_DEPTH vectors, or NULL */
+    uint64_t sent, received;   /* flits sent (vectors and notifications), vectors received */
+} tsp_link;
+
 typedef struct {
     tsp_queue q[TSP_NUM_QUEUES];
     uint8_t *mem[TSP_MEM_SLICES];     /* words x vector bytes, allocated on first write */
@@ -114,6 +128,10 @@ typedef struct {
     uint32_t nnotify;
     uint32_t parked;
     uint64_t config_mask, ifetch_words, notifies;
+    tsp_link *links;                  /* TSP_C2C_LINKS ports, NULL until one is wired */
+    uint64_t sync_release;            /* pending transmit release (epoch boundary) or TSP_NO_CYCLE */
+    uint64_t transmits, hacs, sacs;   /* sync instructions accounted (c2c.c) */
+    uint64_t sac_offset;              /* offset of the last sac */
 } tsp_chip;
 
 /* ---- events (events.c): one heap for queue issues and stream writes ---- */
@@ -139,6 +157,10 @@ typedef struct {
 } tsp_events;
 
 #define TSP_TIE_WRITE (1ULL << 63)
+/* A pending "write" whose sid is one of these is a C2C arrival at port `pos`
+ * of `chip` (c2c.c), not a stream write; it rides the same heap and pool. */
+#define TSP_SID_C2C_VECTOR 0xF0
+#define TSP_SID_C2C_NOTE 0xF1
 int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot);
 /* Reserve a pending write landing at cycle; fill *out before the next push. */
 int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out);
@@ -212,6 +234,14 @@ extern const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
 /* Queues and ICU (icu.c) */
 int tsp_queue_event(tsp_machine *m, uint32_t chip, uint32_t slot, uint64_t t);
 int tsp_land_write(tsp_machine *m, const tsp_event *ev);
+
+/* Release the chip's queues parked in sync at cycle `at` (icu.c). */
+int tsp_release_parked(tsp_machine *m, uint32_t chip, uint64_t at);
+
+/* C2C (c2c.c) */
+int tsp_c2c_arrive(tsp_machine *m, const tsp_event *ev);
+void tsp_links_free(tsp_chip *c);
+uint64_t tsp_links_hash(const tsp_chip *c, uint64_t h);
 
 /* MEM storage (mem.c) */
 uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc);

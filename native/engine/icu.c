@@ -152,6 +152,8 @@ static int issue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uin
     q->prev_unit = in.op->units != TSP_UNIT_ALL;
     if (in.op->control == TSP_CONTROL_PARK) {
         next = live_notify(c, t);
+        if (c->sync_release != TSP_NO_CYCLE && c->sync_release > t && c->sync_release < next)
+            next = c->sync_release;  /* a transmit notification already arrived (c2c.c) */
         if (next == TSP_NO_CYCLE) {
             q->state = TSP_Q_PARKED;
             q->busy_until = t;
@@ -190,6 +192,24 @@ int tsp_exec_config(tsp_ctx *cx, const tsp_insn *in)
 int tsp_exec_ifetch(tsp_ctx *cx, const tsp_insn *in)
 {
     cx->chip->ifetch_words += (uint64_t)tsp_field(in, TSP_F_count);
+    return TSP_OK;
+}
+
+int tsp_release_parked(tsp_machine *m, uint32_t chip, uint64_t at)
+{
+    tsp_chip *c = m->chips[chip];
+    unsigned slot;
+    int rc;
+    for (slot = 0; c->parked && slot < TSP_NUM_QUEUES; slot++) {
+        tsp_queue *q = &c->q[slot];
+        if (q->state != TSP_Q_PARKED)
+            continue;
+        c->parked--;
+        q->busy_until = at - 1;
+        tsp_activity(m, q->busy_until);
+        if ((rc = continue_at(m, chip, slot, q, at)) != TSP_OK)
+            return rc;
+    }
     return TSP_OK;
 }
 

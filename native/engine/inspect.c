@@ -71,6 +71,10 @@ int tsp_chip_info_get(const tsp_machine *m, uint32_t chip, tsp_chip_info *out)
         out->mem_slices += c->mem[i] != NULL;
     for (i = 0; i < TSP_MXM_PLANES; i++)
         out->mxm_planes += c->mxm[i] != NULL;
+    out->transmits = c->transmits;
+    out->hacs = c->hacs;
+    out->sacs = c->sacs;
+    out->sac_offset = c->sac_offset;
     return TSP_OK;
 }
 
@@ -172,6 +176,7 @@ int tsp_state_hash(const tsp_machine *m, uint64_t *out)
         h = tsp_hash_u64(h, ((uint64_t)c->parked << 32) | c->nnotify);
         for (s = 0; s < c->nnotify; s++)
             h = tsp_hash_u64(h, c->notify[s]);
+        h = tsp_links_hash(c, h);
     }
     *out = tsp_events_hash(&m->events, h);
     return TSP_OK;

@@ -56,6 +56,7 @@ static void chip_free(tsp_chip *c)
         free(c->mem[i]);
     tsp_streams_free(c->streams);
     tsp_mxm_free(c);
+    tsp_links_free(c);
     free(c);
 }
 
@@ -85,6 +86,7 @@ tsp_chip *tsp_chip_get(tsp_machine *m, uint32_t chip)
     for (i = 0; i < TSP_MEM_SLICES; i++)
         c->port[i].cycle = TSP_NO_CYCLE;
     c->config_mask = (1ULL << TSP_SUPERLANES) - 1;  /* every superlane powered */
+    c->sync_release = TSP_NO_CYCLE;
     m->chips[chip] = c;
     return c;
 }

@@ -16,7 +16,7 @@
 #include "snapshot.h"
 
 #define MAGIC "TSPSNAP"   /* 8 bytes with its NUL */
-#define VERSION 1
+#define VERSION 2
 #define ID_LEN 64          /* sha256 hex of the ISA, of the engine sources */
 #define HEADER (8 + 4 + 2 * ID_LEN + 4 + 8 + 8)
 
@@ -125,8 +125,14 @@ static void events(snap_io *s, tsp_machine *m)
         p->pos = (uint8_t)snap_num(s, p->pos, 1);
         snap_writer(s, &p->who);
         snap_raw(s, p->data, TSP_VECTOR_BYTES);
-        if (s->load && (p->chip >= m->nchips || !m->chips[p->chip] || p->sid >= TSP_SIDS ||
-                        p->pos >= TSP_POSITIONS || p->who.slot >= TSP_NUM_QUEUES))
+        if (s->load && (p->sid == TSP_SID_C2C_VECTOR || p->sid == TSP_SID_C2C_NOTE)) {
+            /* a flit in flight: it lands on a wired port of an existing chip */
+            if (p->chip >= m->nchips || !m->chips[p->chip] || !m->chips[p->chip]->links ||
+                p->pos >= TSP_C2C_LINKS || m->chips[p->chip]->links[p->pos].peer < 0 ||
+                p->who.slot >= TSP_NUM_QUEUES)
+                s->bad = 1;
+        } else if (s->load && (p->chip >= m->nchips || !m->chips[p->chip] || p->sid >= TSP_SIDS ||
+                               p->pos >= TSP_POSITIONS || p->who.slot >= TSP_NUM_QUEUES))
             s->bad = 1;
     }
     if (s->load) {
@@ -173,6 +179,8 @@ static void machine(snap_io *s, tsp_machine *m)
     }
     for (c = 0; c < m->nchips && !s->bad && !s->nomem; c++)
         snap_chip(s, m, c);
+    if (s->load && !s->bad && !s->nomem && !snap_links_ok(m))
+        s->bad = 1;
     if (!s->bad && !s->nomem)
         events(s, m);
 }

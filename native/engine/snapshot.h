@@ -29,5 +29,6 @@ void snap_info(snap_io *s, tsp_error_info *w);
 void snap_writer(snap_io *s, tsp_writer *who);
 int snap_queue_can_issue(const tsp_queue *q);
 void snap_chip(snap_io *s, tsp_machine *m, uint32_t chip);
+int snap_links_ok(const tsp_machine *m);
 
 #endif /* TSP_SNAPSHOT_H */

@@ -184,6 +184,74 @@ static void plane(snap_io *s, tsp_chip *c, unsigned p)
         s->bad = 1;
 }
 
+/* C2C ports: wiring, bandwidth state, FIFO contents (oldest first; loading puts
+ * the oldest at index 0), counters.  Flits in flight are pending events (snapshot.c). */
+static void links(snap_io *s, tsp_machine *m, tsp_chip *c)
+{
+    unsigned p, i;
+    if (!snap_num(s, c->links != NULL, 1))
+        return;
+    if (s->load && !(c->links = calloc(TSP_C2C_LINKS, sizeof *c->links)))
+        return (void)(s->nomem = 1);
+    for (p = 0; p < TSP_C2C_LINKS && !s->bad && !s->nomem; p++) {
+        tsp_link *l = &c->links[p];
+        uint32_t head = l->rx_head;
+        l->peer = (int32_t)snap_num(s, (uint32_t)l->peer, 4);
+        if (l->peer < 0) {
+            if (s->load && l->peer != -1)
+                s->bad = 1;
+            continue;
+        }
+        l->peer_port = (uint32_t)snap_num(s, l->peer_port, 1);
+        l->latency = (uint32_t)snap_num(s, l->latency, 4);
+        l->tx_free = snap_num(s, l->tx_free, 8);
+        l->sent = snap_num(s, l->sent, 8);
+        l->received = snap_num(s, l->received, 8);
+        l->rx_n = (uint32_t)snap_num(s, l->rx_n, 1);
+        if (s->load && ((uint32_t)l->peer >= m->nchips || l->peer_port >= TSP_C2C_LINKS || l->latency == 0 ||
+                        l->rx_n > TSP_C2C_RX_FIFO_DEPTH))
+            return (void)(s->bad = 1);
+        if (!snap_num(s, l->rx != NULL, 1)) {
+            if (s->load && l->rx_n)
+                s->bad = 1;
+            continue;
+        }
+        if (s->load) {
+            head = l->rx_head = 0;
+            if (!(l->rx = calloc(TSP_C2C_RX_FIFO_DEPTH, TSP_VECTOR_BYTES)))
+                return (void)(s->nomem = 1);
+        }
+        for (i = 0; i < l->rx_n; i++)
+            snap_raw(s, l->rx[(head + i) % TSP_C2C_RX_FIFO_DEPTH], TSP_VECTOR_BYTES);
+    }
+    if (s->load)
+        for (p = 0; p < TSP_C2C_LINKS; p++)
+            if (c->links[p].peer < 0)
+                c->links[p].peer = -1;
+}
+
+/* Loading: every wired port's peer must exist and point back at it. */
+int snap_links_ok(const tsp_machine *m)
+{
+    uint32_t chip, p;
+    for (chip = 0; chip < m->nchips; chip++) {
+        const tsp_chip *c = m->chips[chip];
+        for (p = 0; c && c->links && p < TSP_C2C_LINKS; p++) {
+            const tsp_link *l = &c->links[p], *back;
+            const tsp_chip *peer;
+            if (l->peer < 0)
+                continue;
+            peer = m->chips[l->peer];
+            if (!peer || !peer->links)
+                return 0;
+            back = &peer->links[l->peer_port];
+            if (back->peer != (int32_t)chip || back->peer_port != p || back->latency != l->latency)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 void snap_chip(snap_io *s, tsp_machine *m, uint32_t chip)
 {
     tsp_chip *c = m->chips[chip];
@@ -227,6 +295,13 @@ void snap_chip(snap_io *s, tsp_machine *m, uint32_t chip)
     c->config_mask = snap_num(s, c->config_mask, 8);
     c->ifetch_words = snap_num(s, c->ifetch_words, 8);
     c->notifies = snap_num(s, c->notifies, 8);
+    c->sync_release = snap_num(s, c->sync_release, 8);
+    c->transmits = snap_num(s, c->transmits, 8);
+    c->hacs = snap_num(s, c->hacs, 8);
+    c->sacs = snap_num(s, c->sacs, 8);
+    c->sac_offset = snap_num(s, c->sac_offset, 8);
+    if (!s->bad && !s->nomem)
+        links(s, m, c);
     if (s->load && c->parked != parked)
         s->bad = 1;
 }

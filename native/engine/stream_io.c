@@ -69,6 +69,8 @@ int tsp_land_write(tsp_machine *m, const tsp_event *ev)
     tsp_error_info w;
     int clash;
     char name[8];
+    if (p->sid >= TSP_SID_C2C_VECTOR)
+        return tsp_c2c_arrive(m, ev);
     memset(&w, 0, sizeof w);
     w.chip = (int32_t)p->chip;
     w.cycle = ev->cycle;

@@ -190,3 +190,16 @@ int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void
         }
     return 0;
 }
+
+uint64_t tsp_streams_bytes(const tsp_streams *s)
+{
+    uint64_t n;
+    unsigned sid, slot;
+    if (!s)
+        return 0;
+    n = sizeof *s;
+    for (sid = 0; sid < TSP_SIDS; sid++)
+        for (slot = 0; slot < TSP_POSITIONS; slot++)
+            n += (uint64_t)s->d[sid][slot].cap * sizeof(entry);
+    return n;
+}

@@ -63,7 +63,22 @@ typedef struct {
     uint64_t notifies;
     uint64_t mem_slices;       /* MEM slices allocated so far (lazily, on first write) */
     uint64_t mxm_planes;       /* MXM planes allocated so far (lazily, on first instruction) */
+    uint64_t transmits;        /* transmit notifications sent */
+    uint64_t hacs;             /* hac instructions (calibration: accounted, a no-op without drift) */
+    uint64_t sacs;             /* sac instructions (accounted) */
+    uint64_t sac_offset;       /* offset of the last sac */
 } tsp_chip_info;
+
+typedef struct {
+    int32_t peer_chip;         /* -1: no link on this port */
+    uint32_t peer_port;
+    uint32_t latency;          /* cycles from send to receivable */
+    uint64_t tx_free;          /* first cycle the link takes another flit */
+    uint32_t fifo;             /* vectors waiting in this port's receive FIFO */
+    uint32_t in_flight;        /* flits on their way to this port (vectors and notifications) */
+    uint64_t sent;             /* flits sent from this port */
+    uint64_t received;         /* vectors popped by receive on this port */
+} tsp_link_info;
 
 typedef struct {
     uint64_t events;           /* queue events and stream writes processed */
@@ -99,6 +114,17 @@ int tsp_mem_read(const tsp_machine *m, uint32_t chip, uint32_t slot, uint32_t ad
 /* The weights installed in an MXM plane as of the current cycle: 320 rows x
  * 320 int8 (row k multiplies activation element k); zeros before any iw. */
 int tsp_mxm_weights_read(const tsp_machine *m, uint32_t chip, uint32_t plane, int8_t *out);
+
+/* C2C wiring (c2c.c), before the first tsp_run: join port_a of chip_a to port_b
+ * of chip_b, latency >= 1 cycles.  TSP_E_ARG for a port that already has a link. */
+int tsp_link_set(tsp_machine *m, uint32_t chip_a, uint32_t port_a, uint32_t chip_b, uint32_t port_b,
+                 uint32_t latency);
+/* TSP_E_IMAGE, naming chip, port and instruction, when a loaded send, receive,
+ * transmit or hac uses a port with no link. */
+int tsp_links_check(tsp_machine *m);
+int tsp_link_info_get(const tsp_machine *m, uint32_t chip, uint32_t port, tsp_link_info *out);
+/* Host bytes the engine holds for this machine now (chips, MEM, streams, MXM, links, events). */
+int tsp_memory_bytes(const tsp_machine *m, uint64_t *out);
 
 /* Advance at most max_cycles cycles (UINT64_MAX: until the program ends). */
 int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop);

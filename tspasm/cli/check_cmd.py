@@ -13,12 +13,15 @@ def register(sub) -> None:
     p.add_argument("program", help="TSP assembly (.tsp, assembled first) or a program image (.tspo)")
     p.add_argument("--max-cycles", type=_cycles, metavar="N", default=None,
                    help="check at most the first N cycles")
+    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
+                   help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
+                        "(default: the smallest built-in holding the program's chips)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     loaded = load_program(args.program)
-    result = check_schedule(loaded, args.max_cycles)
+    result = check_schedule(loaded, args.max_cycles, args.topology)
     if result.errors or not result.complete:
         raise ScheduleError(result)
     for d in result.warnings:

@@ -1,4 +1,5 @@
-"""`tspasm run prog.tsp|prog.tspo [--dump out.npz] [--json] [--hazards stop|warn] [--max-cycles N]`."""
+"""`tspasm run prog.tsp|prog.tspo [--dump out.npz] [--json] [--hazards stop|warn] [--max-cycles N]
+[--topology NAME|FILE.toml]`."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,9 @@ def register(sub) -> None:
                    help="stop at the first schedule error (default) or record it and carry on")
     p.add_argument("--max-cycles", type=_cycles, metavar="N", default=None,
                    help="stop after at most N cycles (stop reason cycle_limit)")
+    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
+                   help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
+                        "(default: the smallest built-in holding the program's chips)")
     p.set_defaults(func=run)
 
 
@@ -47,7 +51,8 @@ def format_output(name: str, arr: np.ndarray) -> str:
 def run(args) -> int:
     loaded = load_program(args.program)
     try:
-        result = run_program(loaded, hazards=args.hazards, max_cycles=args.max_cycles)
+        result = run_program(loaded, hazards=args.hazards, max_cycles=args.max_cycles,
+                             topology=args.topology)
     except RunError as exc:
         if args.json:
             sys.stdout.write(json.dumps({
@@ -80,6 +85,9 @@ def run(args) -> int:
             "hazards": [h.as_dict() for h in result.hazards],
             "hazard_count": result.hazard_count,
             "stats": result.stats,
+            "topology": result.topology,
+            "chips_used": result.chips_used,
+            "memory_bytes": result.memory_bytes,
         }
         if args.dump:
             obj["dump"] = args.dump
@@ -92,6 +100,9 @@ def run(args) -> int:
         out.append(f"cycles: {result.cycles} on the superlane-0 timeline "
                    f"(+ {result.skew_tail} skew tail = {result.total_cycles})")
         out.append(f"host: {result.host_seconds:.6f} s, {result.sim_cycles_per_s:,.0f} simulated cycles/s")
+        if len(result.chips_used) > 1:
+            out.append(f"chips: {', '.join(map(str, result.chips_used))} of topology {result.topology}; "
+                       f"engine memory {result.memory_bytes:,} bytes")
         if result.hazard_count:
             out.append(f"hazards: {result.hazard_count} schedule error(s) recorded (--hazards warn)")
         if args.dump:

@@ -8,7 +8,7 @@ from . import context, formats
 from .formats import DebugError
 from .points import Breakpoint, Watchpoint
 
-NO_LINKS = "no C2C links on this machine yet"
+NO_LINK_WATCH = "watchpoints on C2C links are not supported yet (info links shows their state)"
 
 
 class Actions:
@@ -83,7 +83,7 @@ class Actions:
         if not args:
             raise DebugError("usage: watch [chip:]SLICE ADDR [rows] | Sn(E|W)@POS")
         if args[0].upper().startswith("L") or args[0].startswith("C2C"):
-            return NO_LINKS
+            return NO_LINK_WATCH
         n = self._number + 1
         if "@" in args[0]:
             ref = formats.parse_stream(args[0], self.chip)
@@ -188,13 +188,31 @@ class Actions:
         if what == "hash":
             return f"cycle {self.machine.cycle} state hash 0x{self.machine.state_hash():016x}"
         if what == "links":
-            return NO_LINKS
+            return self._info_links()
         if what == "stats":
             return " ".join(f"{k}={v}" for k, v in self.machine.stats().items())
         if what == "chip":
             info = self.machine.chip_info(self.chip)
             return f"chip {self.chip}: " + " ".join(f"{k}={v}" for k, v in info.items())
         raise DebugError(f"unknown info subcommand {what!r}")
+
+    def _info_links(self) -> str:
+        """Wired ports of the program's chips: peer, FIFO, flits in flight, bandwidth state."""
+        m = self.machine
+        chips = sorted(set(m.program.chips) | set(m.program.code))
+        rows = []
+        for chip in chips:
+            for port in range(m.isa.param("c2c.links")):
+                info = m.link_info(chip, port)
+                if info is None:
+                    continue
+                rows.append(f"chip {chip} L{port} -> chip {info['peer_chip']} L{info['peer_port']}: "
+                            f"latency {info['latency']}, fifo {info['fifo']}, in flight {info['in_flight']}, "
+                            f"sent {info['sent']}, received {info['received']}, link free at cycle "
+                            f"{info['tx_free']}")
+        if not rows:
+            return f"no C2C links on this machine (topology {m.topology.name})"
+        return "\n".join(rows)
 
     def _info_queues(self, show_all: bool) -> str:
         m = self.machine

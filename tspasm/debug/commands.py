@@ -89,7 +89,7 @@ COMMANDS: tuple[Command, ...] = (
             "info queues [all]  per queue: state, next instruction, source, busy-until (non-idle only\n"
             "                   unless `all`)\n"
             "info hash          cycle and state hash (equal hashes = identical machine state)\n"
-            "info links         C2C links in flight\n"
+            "info links         C2C ports: peer, FIFO, flits in flight\n"
             "info stats         engine counters", Complete.INFO, "cmd_info"),
     Command("chip", (), "[n]", "focus a chip (or show the focus)",
             "Commands without an explicit chip: prefix act on the focused chip.", Complete.NONE, "cmd_chip"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ..isa.model import Isa
 from ._native import ffi, lib
 from .errors import EngineError
 from .planes import PlaneMap
+
+if TYPE_CHECKING:
+    from ..topology import Topology
 
 _UINT64_MAX = (1 << 64) - 1
 _CODES = {getattr(lib, n): n for n in dir(lib) if n.startswith("TSP_E_") or n == "TSP_OK"}
@@ -66,10 +70,33 @@ class Snapshot:
     data: bytes = field(repr=False)
     cycle: int
     program: str          # digest of the program's code, so a snapshot of another program is refused
+    topology: str = ""    # "chips:digest of the links", so one of another topology is refused
 
     @property
     def nbytes(self) -> int:
         return len(self.data)
+
+
+def default_topology(chips, isa: Isa | None = None) -> Topology:
+    """The smallest built-in topology holding chips 0..max(chips): single, pair, node, rack."""
+    from ..topology import builtin
+
+    isa = isa or default_isa()
+    top = max(chips, default=0)
+    for name in ("single", "pair", "node", "rack"):
+        t = builtin(name, isa)
+        if top < t.chips:
+            return t
+    raise UsageError(f"the program uses chip {top}, more than the {t.chips} chips of the largest default "
+                     "topology (rack); give one: --topology system:R or FILE.toml "
+                     "(Machine(..., topology=...))")
+
+
+def check_program_chips(chips, topology: Topology) -> None:
+    missing = sorted(c for c in chips if not 0 <= c < topology.chips)
+    if missing:
+        raise UsageError(f"the program uses chip {missing[0]} but topology {topology.name} has only chips "
+                         f"0..{topology.chips - 1}")
 
 
 class Machine:
@@ -78,10 +105,16 @@ class Machine:
     hazards="stop" (default) stops at the first schedule error with EngineError;
     hazards="warn" records it (see `hazards`) and carries on, reading a missing
     value as zeros.  Address faults and unimplemented instructions always stop.
+
+    `topology` (a tspasm.topology Topology) gives the chips and the C2C links between
+    them; by default the smallest built-in that holds the program's chips (and, with
+    `chips`, chips 0..chips-1): single, pair, node or rack.  The machine has
+    topology.chips chips; the links touching the program's chips are wired in the
+    engine, and a program using a chip or a link port the topology lacks is refused.
     """
 
     def __init__(self, program: Program, *, hazards: str = "stop", chips: int | None = None,
-                 isa: Isa | None = None):
+                 isa: Isa | None = None, topology: Topology | None = None):
         if hazards not in ("stop", "warn"):
             raise UsageError(f"hazards must be 'stop' or 'warn', not {hazards!r}")
         self.isa = isa or default_isa()
@@ -91,7 +124,12 @@ class Machine:
         self._lines: dict | None = None
         self._program_key: str | None = None
         self.stop_reason: StopReason | None = None   # how the last run/step ended
-        nchips = chips if chips is not None else (max(program.chips) + 1 if program.chips else 1)
+        used = set(program.chips) | set(program.code)
+        if chips is not None:
+            used |= set(range(chips))
+        self.topology = topology if topology is not None else default_topology(used, self.isa)
+        check_program_chips(used, self.topology)
+        nchips = self.topology.chips
         out = ffi.new("tsp_machine **")
         rc = lib.tsp_create(nchips, out)
         if rc != lib.TSP_OK:
@@ -101,8 +139,13 @@ class Machine:
         self._check(lib.tsp_check_fingerprint(self._h, program.isa_fingerprint.encode("ascii")))
         mode = lib.TSP_HAZARDS_WARN if hazards == "warn" else lib.TSP_HAZARDS_STOP
         self._check(lib.tsp_set_hazard_mode(self._h, mode))
+        for link in self.topology.links:
+            if link.chip_a in used or link.chip_b in used:  # the rest can never carry a flit
+                self._check(lib.tsp_link_set(self._h, *link),
+                            f"wiring link {link} of topology {self.topology.name}")
         for chip in sorted(program.code):
             self._load_code(chip, program.code[chip])
+        self._check(lib.tsp_links_check(self._h))
         for seg in program.data:
             self._load_data(seg)
 
@@ -265,7 +308,24 @@ class Machine:
         info = ffi.new("tsp_chip_info *")
         self._check(lib.tsp_chip_info_get(self._h, chip, info), f"chip_info({chip})")
         return {k: int(getattr(info, k)) for k in ("config_mask", "ifetch_words", "notifies", "mem_slices",
-                                                     "mxm_planes")}
+                                                     "mxm_planes", "transmits", "hacs", "sacs", "sac_offset")}
+
+    def link_info(self, chip: int, port: int) -> dict[str, int] | None:
+        """State of C2C port `port` (L<port>) of `chip`, or None when no link is wired there:
+        peer_chip, peer_port, latency, tx_free (first cycle the link takes another flit),
+        fifo (vectors waiting), in_flight (flits on their way here), sent, received."""
+        info = ffi.new("tsp_link_info *")
+        self._check(lib.tsp_link_info_get(self._h, chip, port, info), f"link_info({chip}, {port})")
+        if info.peer_chip < 0:
+            return None
+        return {k: int(getattr(info, k)) for k in ("peer_chip", "peer_port", "latency", "tx_free", "fifo",
+                                                     "in_flight", "sent", "received")}
+
+    def memory_bytes(self) -> int:
+        """Host bytes the engine holds for this machine now (chips, MEM, streams, MXM, links, events)."""
+        out = ffi.new("uint64_t *")
+        self._check(lib.tsp_memory_bytes(self._h, out))
+        return int(out[0])
 
     def mxm_weights(self, chip: int, plane: int) -> np.ndarray:
         """The int8 weights installed in MXM `plane` as of the current cycle (rows x cols;
@@ -288,6 +348,10 @@ class Machine:
 
     # ---- snapshots -------------------------------------------------------------
 
+    def _topology_digest(self) -> str:
+        links = hashlib.sha256(repr(self.topology.links).encode()).hexdigest()
+        return f"{self.topology.chips}:{links}"
+
     def _program_digest(self) -> str:
         if self._program_key is None:
             h = hashlib.sha256(self.program.isa_fingerprint.encode())
@@ -305,7 +369,7 @@ class Machine:
         self._check(lib.tsp_snapshot_size(self._h, size))
         buf = bytearray(int(size[0]))
         self._check(lib.tsp_snapshot_save(self._h, ffi.from_buffer("uint8_t[]", buf), len(buf)))
-        return Snapshot(bytes(buf), self.cycle, self._program_digest())
+        return Snapshot(bytes(buf), self.cycle, self._program_digest(), self._topology_digest())
 
     def restore(self, snap: Snapshot) -> None:
         """Put the machine back in the state of `snap` (taken from this machine or another
@@ -316,6 +380,11 @@ class Machine:
         if snap.program != self._program_digest():
             raise EngineError("cannot restore the snapshot: it was taken from a machine running another "
                               "program", "TSP_E_SNAPSHOT")
+        mine = self._topology_digest()
+        # another chip count: the engine refuses it and says so
+        if snap.topology and snap.topology != mine and snap.topology.split(":")[0] == mine.split(":")[0]:
+            raise EngineError("cannot restore the snapshot: it was taken on another topology with the same "
+                              "number of chips (other links)", "TSP_E_SNAPSHOT")
         data = snap.data if isinstance(snap.data, (bytes, bytearray)) else bytes(snap.data)
         self._check(lib.tsp_snapshot_load(self._h, ffi.from_buffer("uint8_t[]", data), len(data)))
         self.stop_reason = None
