@@ -6,7 +6,7 @@
  * program's chips, before the first run).  A chip's port array exists only once
  * one of its ports is wired and a port's receive FIFO only once a vector
  * arrives there, so idle links cost nothing; in-flight flits are ordinary
- * pending events of the one heap (events.c), so idle cycles cost nothing either.
+ * pending events of the event queue (events.c, always in its heap), so idle cycles cost nothing either.
  * Every chip runs in lockstep on the machine's one global cycle.
  *
  * Rules (docs/engine.md "Chip-to-chip links" says the same):
@@ -181,7 +181,7 @@ static int flit(tsp_ctx *cx, const tsp_insn *in, tsp_link *l, unsigned port, uns
     }
     l->tx_free = cx->cycle + FLIT_CYCLES;
     l->sent++;
-    if ((rc = tsp_events_push_write(&m->events, land, m->seq++, &p)) != TSP_OK)
+    if ((rc = tsp_events_push_flit(&m->events, land, m->seq++, &p)) != TSP_OK)
         return tsp_fail(cx, in, rc, "no memory for a flit in flight");
     p->chip = (uint32_t)l->peer;
     p->sid = (uint8_t)kind;
@@ -372,6 +372,7 @@ int tsp_memory_bytes(const tsp_machine *m, uint64_t *out)
         return TSP_E_ARG;
     n = sizeof *m + (uint64_t)m->nchips * sizeof *m->chips;
     n += m->events.cap * sizeof *m->events.ev + m->events.pool_cap * (sizeof *m->events.pool + sizeof(uint32_t));
+    n += m->events.ring ? TSP_RING * sizeof *m->events.ring : 0;  /* bucket arrays: small, not counted */
     for (i = 0; i < m->nchips; i++) {
         const tsp_chip *c = m->chips[i];
         if (!c)

@@ -61,6 +61,9 @@ typedef struct {
 } tsp_writer;
 
 /* ---- streams (streams.c): values in flight, stored per diagonal ---- */
+/* Writes landing at most this many cycles after issue go straight into the
+ * stream store (stream_io.c); later ones (none in this ISA) take a pending event. */
+#define TSP_STREAMS_AHEAD 32
 typedef struct tsp_streams tsp_streams;
 tsp_streams *tsp_streams_new(void);
 void tsp_streams_free(tsp_streams *s);
@@ -70,8 +73,9 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
  * value was already written there (its writer in *other; the new value wins),
  * or -1 out of memory. */
 int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
-                      tsp_writer who, tsp_writer *other);
+                      const tsp_writer *who, tsp_writer *other);
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
+uint64_t tsp_streams_pending(const tsp_streams *s, uint64_t now, uint64_t *last);
 uint64_t tsp_streams_bytes(const tsp_streams *s);  /* host memory held */
 /* Every value still in flight at cycle >= now, with the cycle it was written at
  * (for snapshots); stops at and returns the first nonzero result of fn. */
@@ -134,7 +138,7 @@ typedef struct {
     uint64_t sac_offset;              /* offset of the last sac */
 } tsp_chip;
 
-/* ---- events (events.c): one heap for queue issues and stream writes ---- */
+/* ---- events (events.c): queue issues, C2C flits, clash reports, far writes ---- */
 typedef struct {
     uint64_t cycle;
     uint64_t tie;              /* order within a cycle: issues (reads) before writes */
@@ -148,9 +152,21 @@ typedef struct {
     uint8_t data[TSP_VECTOR_BYTES];
 } tsp_pending;
 
+/* One cycle of the calendar (events.c): its issues and its writes, each kept
+ * sorted by tie; `ci`/`cw` are how many of each have been popped. */
 typedef struct {
-    tsp_event *ev;
+    tsp_event *iss, *wr;
+    uint32_t ni, ci, capi, nw, cw, capw;
+} tsp_bucket;
+
+#define TSP_RING 64            /* calendar length: cycles ahead held outside the heap */
+
+typedef struct {
+    tsp_event *ev;             /* binary heap: far-future events and every C2C flit */
     size_t n, cap;
+    tsp_bucket *ring;          /* TSP_RING buckets for cycles cur .. cur + TSP_RING - 1, or NULL */
+    uint64_t cur;              /* cycle of the last event popped from the calendar */
+    size_t ring_n;             /* events (not yet popped) in the calendar */
     tsp_pending *pool;
     uint32_t *free_list;
     size_t pool_n, pool_cap, nfree;
@@ -158,13 +174,22 @@ typedef struct {
 
 #define TSP_TIE_WRITE (1ULL << 63)
 /* A pending "write" whose sid is one of these is a C2C arrival at port `pos`
- * of `chip` (c2c.c), not a stream write; it rides the same heap and pool. */
+ * of `chip` (c2c.c), not a stream write; it rides the same queue and pool. */
 #define TSP_SID_C2C_VECTOR 0xF0
+/* ... and one with this sid reports two writes to one place (stream_io.c). */
+#define TSP_SID_CLASH 0xE0
 #define TSP_SID_C2C_NOTE 0xF1
 int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot);
 /* Reserve a pending write landing at cycle; fill *out before the next push. */
 int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out);
-int tsp_events_pop(tsp_events *e, tsp_event *out);
+/* A C2C flit: always in the heap, where c2c.c looks for flits in flight. */
+int tsp_events_push_flit(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out);
+/* Events not yet popped. */
+static inline size_t tsp_events_count(const tsp_events *e) { return e->n + e->ring_n; }
+/* Pop the next event into *out if there is one before cycle `limit`; else 0. */
+int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out);
+/* Every pending event in (cycle, tie) order, malloc'ed (NULL when none or out of memory). */
+tsp_event *tsp_events_sorted(const tsp_events *e);
 void tsp_events_release(tsp_events *e, uint32_t idx);
 void tsp_events_free(tsp_events *e);
 uint64_t tsp_events_hash(const tsp_events *e, uint64_t h);
@@ -254,6 +279,25 @@ uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc);
 
 uint64_t tsp_hash_bytes(uint64_t h, const void *data, size_t n);
 uint64_t tsp_hash_u64(uint64_t h, uint64_t v);
+
+/* Copy one stream vector.  On x86-64 GCC turns a 320-byte memcpy into
+ * `rep movsq`, whose start-up cost dominates a copy this short; twenty SSE2
+ * moves (baseline on every x86-64) are several times quicker.  Same bytes. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void tsp_copy_vector(uint8_t *dst, const uint8_t *src)
+{
+    unsigned i;
+    for (i = 0; i < TSP_VECTOR_BYTES; i += 16)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
+}
+#else
+#include <string.h>
+static inline void tsp_copy_vector(uint8_t *dst, const uint8_t *src)
+{
+    memcpy(dst, src, TSP_VECTOR_BYTES);
+}
+#endif
 
 static inline void tsp_activity(tsp_machine *m, uint64_t last_cycle)
 {

@@ -1,13 +1,28 @@
 /* The event queue: time advances by jumping to the next cycle where a queue
  * acts or a pending stream write lands, so idle cycles cost nothing.
  *
- * One binary heap ordered by (cycle, tie).  The tie puts every queue issue of a
+ * Events are ordered by (cycle, tie).  The tie puts every queue issue of a
  * cycle (whose reads see the streams as they are) before every stream write of
  * that cycle: "within one cycle, reads happen before writes".  Issues are
  * ordered by (chip, slot) and writes by a global sequence number, so runs are
  * deterministic.  Pending writes carry 320 bytes each and live in a pool with
- * a free list, so the heap moves only small records.
- */
+ * a free list, so the queue moves only small records.  (Ordinary stream writes
+ * no longer come here - stream_io.c stores them directly - only C2C flits,
+ * clash reports and writes with a latency over TSP_STREAMS_AHEAD.)
+ *
+ * Two structures hold the events, and a pop takes the smaller head of the two,
+ * so the order is exactly that of one priority queue:
+ *  - a calendar of TSP_RING per-cycle buckets for cycles cur .. cur+TSP_RING-1.
+ *    Almost every event lands there (issues next cycle, re-issues, writes
+ *    d_func ahead), and pushing or popping it costs O(1): writes arrive in seq
+ *    order and issues mostly in slot order, so a bucket is kept sorted by
+ *    appending, with a short insertion step for the rare out-of-order push.
+ *  - a binary heap for everything else: far-future events (`nop 1000000000`),
+ *    events pushed before the calendar exists, and every C2C flit (c2c.c scans
+ *    the heap for flits in flight).
+ * Snapshots and the state hash see the union in (cycle, tie) order
+ * (tsp_events_sorted), never the split, so neither depends on where an event
+ * sits. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +37,7 @@ static inline int before(const tsp_event *a, const tsp_event *b)
 /* A binary heap (snapshot.c saves the array as it is and checks that shape on
  * load).  (cycle, tie) keys are unique, so pops come out in one order whatever
  * the layout. */
-static int push(tsp_events *e, tsp_event ev)
+static int heap_push(tsp_events *e, tsp_event ev)
 {
     size_t i;
     if (e->n == e->cap) {
@@ -45,13 +60,137 @@ static int push(tsp_events *e, tsp_event ev)
     return TSP_OK;
 }
 
-int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot)
+/* Floyd's bottom-up deletion: the hole at the root walks down to a leaf along
+ * the smaller children (one comparison per level instead of two), then the last
+ * event, which is usually among the latest, sifts up from there (rarely more
+ * than a level).  The result is a valid binary heap, as with the textbook pop. */
+static void heap_pop(tsp_events *e, tsp_event *out)
 {
-    tsp_event ev = { cycle, ((uint64_t)chip << 16) | slot, 0 };
-    return push(e, ev);
+    tsp_event last;
+    tsp_event *h = e->ev;
+    size_t i = 0, n, c;
+    *out = h[0];
+    n = --e->n;
+    if (n == 0)
+        return;
+    last = h[n];
+    while ((c = 2 * i + 1) < n) {
+        if (c + 1 < n && before(&h[c + 1], &h[c]))
+            c++;
+        h[i] = h[c];
+        i = c;
+    }
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!before(&last, &h[parent]))
+            break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = last;
 }
 
-int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out)
+/* Insert an event into a bucket array kept sorted by tie, never before the
+ * `popped` events already taken from it (the heap would hand it out next,
+ * too).  Fields come one by one, not as a struct: a struct built on the stack
+ * and copied back in 16-byte halves stalls store forwarding on this hot path. */
+static int bucket_insert(tsp_event **a, uint32_t *n, uint32_t *cap, uint32_t popped, uint64_t cycle,
+                         uint64_t tie, uint32_t idx)
+{
+    uint32_t i;
+    tsp_event *v;
+    if (*n == *cap) {
+        uint32_t grown_cap = *cap ? 2 * *cap : 16;
+        tsp_event *grown = realloc(*a, grown_cap * sizeof *grown);
+        if (!grown)
+            return TSP_E_NOMEM;
+        *a = grown;
+        *cap = grown_cap;
+    }
+    v = *a;
+    for (i = *n; i > popped && tie < v[i - 1].tie; i--)
+        v[i] = v[i - 1];
+    v[i].cycle = cycle;
+    v[i].tie = tie;
+    v[i].idx = idx;
+    (*n)++;
+    return TSP_OK;
+}
+
+/* To the calendar when the cycle is in its window, else to the heap. */
+static int push(tsp_events *e, uint64_t cycle, uint64_t tie, uint32_t idx)
+{
+    tsp_bucket *b;
+    int rc;
+    if ((!e->ring && !(e->ring = calloc(TSP_RING, sizeof *e->ring))) || cycle < e->cur ||
+        cycle - e->cur >= TSP_RING) {
+        tsp_event ev = { cycle, tie, idx };
+        return heap_push(e, ev);
+    }
+    b = &e->ring[cycle & (TSP_RING - 1)];
+    if (tie & TSP_TIE_WRITE)
+        rc = bucket_insert(&b->wr, &b->nw, &b->capw, b->cw, cycle, tie, idx);
+    else
+        rc = bucket_insert(&b->iss, &b->ni, &b->capi, b->ci, cycle, tie, idx);
+    if (rc == TSP_OK)
+        e->ring_n++;
+    return rc;
+}
+
+/* The calendar's first event: the first non-empty bucket from cur (all its
+ * events are in cur .. cur+TSP_RING-1, so the scan is short and ends). */
+static tsp_bucket *ring_first(tsp_events *e, const tsp_event **first)
+{
+    uint64_t c;
+    tsp_bucket *b;
+    if (!e->ring_n)
+        return *first = NULL, NULL;
+    for (c = e->cur;; c++) {
+        b = &e->ring[c & (TSP_RING - 1)];
+        if (b->ci < b->ni) {
+            *first = &b->iss[b->ci];  /* issues before writes */
+            return b;
+        }
+        if (b->cw < b->nw) {
+            *first = &b->wr[b->cw];
+            return b;
+        }
+    }
+}
+
+int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out)
+{
+    const tsp_event *r;
+    tsp_bucket *b = ring_first(e, &r);
+    if (e->n && (!r || before(&e->ev[0], r))) {
+        if (e->ev[0].cycle >= limit)
+            return 0;
+        heap_pop(e, out);
+        /* every calendar event is at or after it: the window may move up */
+        if (out->cycle > e->cur)
+            e->cur = out->cycle;
+        return 1;
+    }
+    if (!r || r->cycle >= limit)
+        return 0;
+    *out = *r;
+    if (b->ci < b->ni)
+        b->ci++;
+    else
+        b->cw++;
+    e->ring_n--;
+    e->cur = out->cycle;
+    if (b->ci == b->ni && b->cw == b->nw)
+        b->ni = b->ci = b->nw = b->cw = 0;  /* drained: ready for cycle cur + TSP_RING */
+    return 1;
+}
+
+int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot)
+{
+    return push(e, cycle, ((uint64_t)chip << 16) | slot, 0);
+}
+
+static int push_pending(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out, int flit)
 {
     uint32_t idx;
     tsp_event ev;
@@ -76,7 +215,7 @@ int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pendi
     ev.cycle = cycle;
     ev.tie = TSP_TIE_WRITE | seq;
     ev.idx = idx;
-    if (push(e, ev) != TSP_OK) {
+    if ((flit ? heap_push(e, ev) : push(e, cycle, ev.tie, idx)) != TSP_OK) {
         e->free_list[e->nfree++] = idx;
         return TSP_E_NOMEM;
     }
@@ -84,37 +223,14 @@ int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pendi
     return TSP_OK;
 }
 
-/* Floyd's bottom-up deletion: the hole at the root walks down to a leaf along
- * the smaller children (one comparison per level instead of two), then the last
- * event, which is usually among the latest, sifts up from there (rarely more
- * than a level).  The result is a valid binary heap, as with the textbook pop. */
-int tsp_events_pop(tsp_events *e, tsp_event *out)
+int tsp_events_push_write(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out)
 {
-    tsp_event last;
-    tsp_event *h = e->ev;
-    size_t i = 0, n, c;
-    if (e->n == 0)
-        return 0;
-    *out = h[0];
-    n = --e->n;
-    if (n == 0)
-        return 1;
-    last = h[n];
-    while ((c = 2 * i + 1) < n) {
-        if (c + 1 < n && before(&h[c + 1], &h[c]))
-            c++;
-        h[i] = h[c];
-        i = c;
-    }
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (!before(&last, &h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = last;
-    return 1;
+    return push_pending(e, cycle, seq, out, 0);
+}
+
+int tsp_events_push_flit(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out)
+{
+    return push_pending(e, cycle, seq, out, 1);
 }
 
 void tsp_events_release(tsp_events *e, uint32_t idx)
@@ -124,6 +240,12 @@ void tsp_events_release(tsp_events *e, uint32_t idx)
 
 void tsp_events_free(tsp_events *e)
 {
+    unsigned i;
+    for (i = 0; e->ring && i < TSP_RING; i++) {
+        free(e->ring[i].iss);
+        free(e->ring[i].wr);
+    }
+    free(e->ring);
     free(e->ev);
     free(e->pool);
     free(e->free_list);
@@ -136,19 +258,36 @@ static int cmp_event(const void *a, const void *b)
     return before(x, y) ? -1 : before(y, x) ? 1 : 0;
 }
 
-/* In (cycle, tie) order, whatever the heap's internal layout. */
+tsp_event *tsp_events_sorted(const tsp_events *e)
+{
+    size_t n = tsp_events_count(e), k;
+    tsp_event *all;
+    unsigned i;
+    if (!n || !(all = malloc(n * sizeof *all)))
+        return NULL;
+    memcpy(all, e->ev, e->n * sizeof *all);
+    k = e->n;
+    for (i = 0; e->ring && i < TSP_RING; i++) {
+        const tsp_bucket *b = &e->ring[i];
+        memcpy(all + k, b->iss + b->ci, (b->ni - b->ci) * sizeof *all);
+        k += b->ni - b->ci;
+        memcpy(all + k, b->wr + b->cw, (b->nw - b->cw) * sizeof *all);
+        k += b->nw - b->cw;
+    }
+    qsort(all, n, sizeof *all, cmp_event);
+    return all;
+}
+
+/* In (cycle, tie) order, wherever the events sit. */
 uint64_t tsp_events_hash(const tsp_events *e, uint64_t h)
 {
+    size_t n = tsp_events_count(e), i;
     tsp_event *sorted;
-    size_t i;
-    if (e->n == 0)
+    if (n == 0)
         return h;
-    sorted = malloc(e->n * sizeof *sorted);
-    if (!sorted)
+    if (!(sorted = tsp_events_sorted(e)))
         return tsp_hash_u64(h, UINT64_MAX);  /* unreachable in practice; still deterministic */
-    memcpy(sorted, e->ev, e->n * sizeof *sorted);
-    qsort(sorted, e->n, sizeof *sorted, cmp_event);
-    for (i = 0; i < e->n; i++) {
+    for (i = 0; i < n; i++) {
         h = tsp_hash_u64(h, sorted[i].cycle);
         h = tsp_hash_u64(h, sorted[i].tie);
         if (sorted[i].tie & TSP_TIE_WRITE) {

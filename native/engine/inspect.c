@@ -80,9 +80,15 @@ int tsp_chip_info_get(const tsp_machine *m, uint32_t chip, tsp_chip_info *out)
 
 int tsp_stats_get(const tsp_machine *m, tsp_stats *out)
 {
+    uint64_t last;
+    uint32_t i;
     if (!m || !out)
         return TSP_E_ARG;
     *out = m->stats;
+    /* stream writes are counted when stored (stream_io.c); report those landed by now */
+    for (i = 0; i < m->nchips; i++)
+        if (m->chips[i])
+            out->stream_writes -= tsp_streams_pending(m->chips[i]->streams, m->cycle, &last);
     return TSP_OK;
 }
 

@@ -213,6 +213,27 @@ static int deadlock(tsp_machine *m)
     return TSP_OK;
 }
 
+/* Stream writes go into the stream store without an event (stream_io.c), but
+ * the run ends as if each were an event landing at its cycle: when the last
+ * of them lands before `limit`, the clock moves there (1); otherwise the run
+ * stops at the limit as with any pending event (0). */
+static int writes_land(tsp_machine *m, uint64_t limit)
+{
+    uint64_t last = TSP_NO_CYCLE, t;
+    uint32_t i;
+    for (i = 0; i < m->nchips; i++)
+        if (m->chips[i] && tsp_streams_pending(m->chips[i]->streams, m->cycle, &t) &&
+            (last == TSP_NO_CYCLE || t > last))
+            last = t;
+    if (last == TSP_NO_CYCLE)
+        return 1;
+    if (last >= limit)
+        return 0;
+    if (last > m->cycle)
+        m->cycle = last;
+    return 1;
+}
+
 int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
 {
     uint64_t limit;
@@ -224,8 +245,7 @@ int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
         return m->fault;  /* the message of the first failure stays in place */
     m->started = 1;
     limit = max_cycles > UINT64_MAX - m->cycle ? UINT64_MAX : m->cycle + max_cycles;
-    while (m->events.n && m->events.ev[0].cycle < limit) {
-        tsp_events_pop(&m->events, &ev);
+    while (tsp_events_pop_before(&m->events, limit, &ev)) {
         m->stats.events++;
         m->cycle = ev.cycle;
         if (ev.tie & TSP_TIE_WRITE) {
@@ -237,12 +257,17 @@ int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
         if (rc != TSP_OK)
             return m->fault = rc;
     }
-    if (m->events.n == 0 && (rc = deadlock(m)) != TSP_OK) {
+    if (tsp_events_count(&m->events) == 0 && !writes_land(m, limit)) {
+        m->cycle = limit;  /* a stored write is still to land at or after limit */
+        *stop = TSP_STOP_CYCLE_LIMIT;
+        return TSP_OK;
+    }
+    if (tsp_events_count(&m->events) == 0 && (rc = deadlock(m)) != TSP_OK) {
         if (m->end_cycle > m->cycle)
             m->cycle = m->end_cycle;
         return m->fault = rc;
     }
-    if (m->events.n == 0 && m->end_cycle <= limit) {
+    if (tsp_events_count(&m->events) == 0 && m->end_cycle <= limit) {
         if (m->end_cycle > m->cycle)
             m->cycle = m->end_cycle;
         *stop = TSP_STOP_HALTED;

@@ -16,7 +16,7 @@
 #include "snapshot.h"
 
 #define MAGIC "TSPSNAP"   /* 8 bytes with its NUL */
-#define VERSION 2
+#define VERSION 3          /* 3: events in (cycle, tie) order; pending stream writes saved as streams */
 #define ID_LEN 64          /* sha256 hex of the ISA, of the engine sources */
 #define HEADER (8 + 4 + 2 * ID_LEN + 4 + 8 + 8)
 
@@ -88,10 +88,15 @@ static void text(snap_io *s, char **str, size_t size)
     snap_raw(s, *str, n);
 }
 
+/* Saved in (cycle, tie) order, whatever the calendar/heap split (events.c):
+ * a sorted array is a valid binary heap, so a load puts them all in the heap. */
 static void events(snap_io *s, tsp_machine *m)
 {
     tsp_events *e = &m->events;
-    size_t i, n = snap_num(s, e->n, 8);
+    tsp_event *sorted = NULL;
+    size_t i, n = snap_num(s, tsp_events_count(e), 8);
+    if (!s->load && n && !(sorted = tsp_events_sorted(e)))
+        return (void)(s->nomem = 1);
     if (!snap_room(s, n, 16))
         return;
     if (s->load && n) {
@@ -103,7 +108,7 @@ static void events(snap_io *s, tsp_machine *m)
         e->cap = e->pool_cap = n;
     }
     for (i = 0; i < n && !s->bad; i++) {
-        tsp_event *ev = &e->ev[i];
+        tsp_event *ev = s->load ? &e->ev[i] : &sorted[i];
         tsp_pending *p;
         ev->cycle = snap_num(s, ev->cycle, 8);
         ev->tie = snap_num(s, ev->tie, 8);
@@ -131,10 +136,17 @@ static void events(snap_io *s, tsp_machine *m)
                 p->pos >= TSP_C2C_LINKS || m->chips[p->chip]->links[p->pos].peer < 0 ||
                 p->who.slot >= TSP_NUM_QUEUES)
                 s->bad = 1;
+        } else if (s->load && p->sid == TSP_SID_CLASH) {
+            tsp_writer other;  /* a clash to report (stream_io.c): data holds the sid and the other writer */
+            memcpy(&other, p->data + 8, sizeof other);
+            if (p->chip >= m->nchips || !m->chips[p->chip] || p->data[0] >= TSP_SIDS ||
+                p->pos >= TSP_POSITIONS || p->who.slot >= TSP_NUM_QUEUES || other.slot > TSP_NUM_QUEUES)
+                s->bad = 1;
         } else if (s->load && (p->chip >= m->nchips || !m->chips[p->chip] || p->sid >= TSP_SIDS ||
                                p->pos >= TSP_POSITIONS || p->who.slot >= TSP_NUM_QUEUES))
             s->bad = 1;
     }
+    free(sorted);
     if (s->load) {
         e->n = i;
         for (i = 1; i < e->n; i++) {  /* saved in heap order: it must still be a heap */
@@ -216,6 +228,8 @@ int tsp_snapshot_size(const tsp_machine *m, uint64_t *out)
     s.cap = SIZE_MAX;
     header(&s, m, &payload, &sum);
     machine(&s, (tsp_machine *)m);  /* saving only reads: the codec writes back what it read */
+    if (s.nomem)
+        return TSP_E_NOMEM;
     *out = s.n;
     return TSP_OK;
 }
@@ -231,6 +245,8 @@ int tsp_snapshot_save(const tsp_machine *m, uint8_t *buf, uint64_t len)
     s.cap = len;
     s.n = HEADER;
     machine(&s, (tsp_machine *)m);
+    if (s.nomem)
+        return TSP_E_NOMEM;
     if (s.n > len)
         return TSP_E_ARG;
     payload = s.n - HEADER;
@@ -288,7 +304,7 @@ int tsp_stream_poke(tsp_machine *m, uint32_t chip, uint32_t sid, uint32_t pos, c
     /* Written leaving the upstream neighbour one cycle ago: it arrives at pos now.
      * At cycle 0 that cycle is -1; the diagonal arithmetic is modulo 2^64 and still right. */
     host.cycle = m->cycle - 1;
-    if (tsp_streams_write(c->streams, sid, west ? pos + 1 : pos - 1, m->cycle - 1, data, host, &other) < 0)
+    if (tsp_streams_write(c->streams, sid, west ? pos + 1 : pos - 1, m->cycle - 1, data, &host, &other) < 0)
         return TSP_E_NOMEM;
     return TSP_OK;
 }

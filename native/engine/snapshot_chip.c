@@ -139,7 +139,7 @@ static void streams(snap_io *s, tsp_chip *c, uint64_t now)
         snap_raw(s, data, TSP_VECTOR_BYTES);
         if (s->bad || sid >= TSP_SIDS || pos >= TSP_POSITIONS)
             return (void)(s->bad = 1);
-        k = tsp_streams_write(c->streams, sid, pos, t, data, who, &other);
+        k = tsp_streams_write(c->streams, sid, pos, t, data, &who, &other);
         if (k)  /* 1: two values at one place, which a saved machine never holds */
             return (void)(k < 0 ? (s->nomem = 1) : (s->bad = 1));
     }

@@ -1,7 +1,10 @@
 /* How instruction semantics read and write streams, and how a pending write
  * lands.  An instruction issued at cycle t at position i reads the values
- * arriving at i in cycle t; its result leaves i at t + d_func (a pending-write
- * event), so position j sees it at t + d_func + |j - i|. */
+ * arriving at i in cycle t; its result leaves i at t + d_func, so position j
+ * sees it at t + d_func + |j - i|.  The result goes into the stream store at
+ * once, tagged with that cycle (streams.c explains why no read sees it early);
+ * only a clash of two writes needs an event, to report the hazard at the cycle
+ * and in the order the second write lands ("reads before writes", then seq). */
 #include <string.h>
 
 #include "engine.h"
@@ -32,11 +35,13 @@ int tsp_group(tsp_ctx *cx, const tsp_insn *in, int field, unsigned n, unsigned *
     return TSP_OK;
 }
 
-int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
+/* A pending event: the landing of a write (sid < TSP_SIDS) or, for a direct
+ * write, the report of its clash (TSP_SID_CLASH; data holds the stream id and
+ * the writer it replaced). */
+static int pending(tsp_ctx *cx, const tsp_insn *in, uint64_t land, unsigned sid, tsp_pending **out)
 {
     tsp_machine *m = cx->m;
-    tsp_pending *p;
-    uint64_t land = cx->cycle + in->op->latency;
+    tsp_pending *p = NULL;
     int rc = tsp_events_push_write(&m->events, land, m->seq++, &p);
     if (rc != TSP_OK)
         return tsp_fail(cx, in, rc, "no memory for a stream write");
@@ -46,8 +51,42 @@ int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
     p->who.slot = cx->slot;
     p->who.row = in->row;
     p->who.cycle = cx->cycle;
-    memcpy(p->data, data, TSP_VECTOR_BYTES);
+    *out = p;
+    return TSP_OK;
+}
+
+int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
+{
+    tsp_machine *m = cx->m;
+    tsp_chip *c = cx->chip;
+    tsp_pending *p = NULL;
+    tsp_writer who, other;
+    uint64_t land = cx->cycle + in->op->latency;
+    int rc;
     tsp_activity(m, land);
+    if (in->op->latency > TSP_STREAMS_AHEAD) {
+        if ((rc = pending(cx, in, land, sid, &p)) == TSP_OK)
+            tsp_copy_vector(p->data, data);
+        return rc;
+    }
+    if (!c->streams && !(c->streams = tsp_streams_new()))
+        return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for the streams of chip %u", cx->chip_id);
+    who.slot = cx->slot;
+    who.row = in->row;
+    who.cycle = cx->cycle;
+    rc = tsp_streams_write(c->streams, sid, cx->pos, land, data, &who, &other);
+    if (rc < 0)
+        return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for a stream write");
+    if (rc == 0) {
+        m->stats.stream_writes++;  /* tsp_stats_get leaves out those not landed yet */
+        m->seq++;  /* as a pending write would have: seq orders the writes still pending */
+        return TSP_OK;
+    }
+    if ((rc = pending(cx, in, land, TSP_SID_CLASH, &p)) != TSP_OK || !p)
+        return rc;
+    memset(p->data, 0, TSP_VECTOR_BYTES);
+    p->data[0] = (uint8_t)sid;
+    memcpy(p->data + 8, &other, sizeof other);
     return TSP_OK;
 }
 
@@ -67,6 +106,7 @@ int tsp_land_write(tsp_machine *m, const tsp_event *ev)
     tsp_chip *c = m->chips[p->chip];
     tsp_writer other;
     tsp_error_info w;
+    unsigned sid = p->sid;
     int clash;
     char name[8];
     if (p->sid >= TSP_SID_C2C_VECTOR)
@@ -77,19 +117,26 @@ int tsp_land_write(tsp_machine *m, const tsp_event *ev)
     w.slot = (int32_t)p->who.slot;
     w.row = (int32_t)p->who.row;
     w.slot2 = w.row2 = -1;
-    if (!c->streams && !(c->streams = tsp_streams_new()))
-        return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for the streams of chip %u", p->chip);
-    m->stats.stream_writes++;
-    clash = tsp_streams_write(c->streams, p->sid, p->pos, ev->cycle, p->data, p->who, &other);
-    if (clash < 0)
-        return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for a stream write");
+    if (sid == TSP_SID_CLASH) {  /* a direct write that replaced another (tsp_out) */
+        sid = p->data[0];
+        memcpy(&other, p->data + 8, sizeof other);
+        m->stats.stream_writes++;  /* counted when it lands, as it replaced a stored write */
+        clash = 1;
+    } else {
+        if (!c->streams && !(c->streams = tsp_streams_new()))
+            return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for the streams of chip %u", p->chip);
+        m->stats.stream_writes++;
+        clash = tsp_streams_write(c->streams, sid, p->pos, ev->cycle, p->data, &p->who, &other);
+        if (clash < 0)
+            return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for a stream write");
+    }
     if (clash) {
         w.slot2 = (int32_t)other.slot;
         w.row2 = (int32_t)other.row;
         return tsp_hazard_at(m, &w,
                              "two writes to %s leaving position %u at cycle %llu: "
                              "%s `%s` row %u (issued at cycle %llu) and %s `%s` row %u (issued at cycle %llu)",
-                             tsp_sid_name(p->sid, name), p->pos, (unsigned long long)ev->cycle,
+                             tsp_sid_name(sid, name), p->pos, (unsigned long long)ev->cycle,
                              tsp_queue_name(other.slot), writer_insn(c, &other), other.row,
                              (unsigned long long)other.cycle, tsp_queue_name(p->who.slot),
                              writer_insn(c, &p->who), p->who.row, (unsigned long long)p->who.cycle);

@@ -9,10 +9,14 @@
  * (that write replaced whatever was flowing before it).  Cost is per write and
  * per read, never per idle cycle.
  *
- * At any cycle T only POSITIONS diagonals per stream are alive (eastward
- * k = T - 51 .. T, westward k = T .. T + 51), so a ring of POSITIONS slots per
- * stream holds them all; a slot still tagged with an older k is dead and is
- * recycled by the first write of its new diagonal.
+ * Writes are stored when issued, at the cycle they leave their position
+ * (issue + d_func, at most TSP_STREAMS_AHEAD cycles ahead), rather than through
+ * a pending-write event: no read can see one early, because a read at (q, t)
+ * only finds writes upstream of q on its diagonal, and those left at a cycle
+ * before t.  At any cycle T the diagonals alive per stream are then eastward
+ * k = T - 51 .. T + AHEAD and westward k = T .. T + 51 + AHEAD, so a ring of
+ * POSITIONS + AHEAD slots per stream holds them all; a slot still tagged with
+ * an older k is dead and is recycled by the first write of its new diagonal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +35,10 @@ typedef struct {
     entry *e;
 } diag;
 
+#define RING (TSP_POSITIONS + TSP_STREAMS_AHEAD)
+
 struct tsp_streams {
-    diag d[TSP_SIDS][TSP_POSITIONS];
+    diag d[TSP_SIDS][RING];
 };
 
 tsp_streams *tsp_streams_new(void)
@@ -42,7 +48,7 @@ tsp_streams *tsp_streams_new(void)
     if (!s)
         return NULL;
     for (i = 0; i < TSP_SIDS; i++)
-        for (j = 0; j < TSP_POSITIONS; j++)
+        for (j = 0; j < RING; j++)
             s->d[i][j].k = INT64_MIN;
     return s;
 }
@@ -53,7 +59,7 @@ void tsp_streams_free(tsp_streams *s)
     if (!s)
         return;
     for (i = 0; i < TSP_SIDS; i++)
-        for (j = 0; j < TSP_POSITIONS; j++)
+        for (j = 0; j < RING; j++)
             free(s->d[i][j].e);
     free(s);
 }
@@ -65,8 +71,8 @@ static int64_t diagonal(unsigned sid, unsigned pos, uint64_t t)
 
 static unsigned ring(int64_t k)
 {
-    int64_t r = k % TSP_POSITIONS;
-    return (unsigned)(r < 0 ? r + TSP_POSITIONS : r);
+    int64_t r = k % RING;
+    return (unsigned)(r < 0 ? r + RING : r);
 }
 
 const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos, uint64_t t)
@@ -94,7 +100,7 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
 }
 
 int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
-                      tsp_writer who, tsp_writer *other)
+                      const tsp_writer *who, tsp_writer *other)
 {
     int64_t k = diagonal(sid, pos, t);
     diag *d = &s->d[sid][ring(k)];
@@ -108,8 +114,8 @@ int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, co
         /* Same diagonal and same position means the same cycle. */
         if (d->e[i].pos == pos) {
             *other = d->e[i].who;
-            d->e[i].who = who;
-            memcpy(d->e[i].data, data, TSP_VECTOR_BYTES);
+            d->e[i].who = *who;
+            tsp_copy_vector(d->e[i].data, data);
             return 1;
         }
     }
@@ -123,15 +129,18 @@ int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, co
     }
     e = &d->e[d->n++];
     e->pos = (uint8_t)pos;
-    e->who = who;
-    memcpy(e->data, data, TSP_VECTOR_BYTES);
+    e->who = *who;
+    tsp_copy_vector(e->data, data);
     return 0;
 }
 
-/* Can any position still see this write at a cycle >= now? */
+/* Is this write still pending (leaving at a cycle >= now: it may yet clash
+ * with another write) or can any position still see it at a cycle >= now? */
 static int in_flight(unsigned sid, int64_t k, unsigned pos, uint64_t now)
 {
-    int64_t first;
+    int64_t first, t = TSP_SID_WEST(sid) ? k - pos : k + pos;
+    if (t >= (int64_t)now)
+        return 1;
     if (TSP_SID_WEST(sid))  /* seen at q < pos at cycle k - q: the latest is q = 0 */
         return pos > 0 && k >= (int64_t)now;
     first = (int64_t)now - k;  /* q must be > pos and k + q >= now */
@@ -147,7 +156,7 @@ uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h)
     if (!s)
         return h;
     for (sid = 0; sid < TSP_SIDS; sid++) {
-        for (slot = 0; slot < TSP_POSITIONS; slot++) {
+        for (slot = 0; slot < RING; slot++) {
             const diag *d = &s->d[sid][slot];
             if (d->k == INT64_MIN || d->n == 0)
                 continue;
@@ -168,6 +177,27 @@ uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h)
     return h;
 }
 
+/* How many stored writes leave their position at a cycle >= now (not yet
+ * landed, in the terms of a pending-write event), and in *last the latest
+ * such cycle (TSP_NO_CYCLE: none). */
+uint64_t tsp_streams_pending(const tsp_streams *s, uint64_t now, uint64_t *last)
+{
+    uint64_t n = 0;
+    unsigned sid, slot;
+    uint32_t i;
+    *last = TSP_NO_CYCLE;
+    for (sid = 0; s && sid < TSP_SIDS; sid++)
+        for (slot = 0; slot < RING; slot++) {
+            const diag *d = &s->d[sid][slot];
+            for (i = 0; d->k != INT64_MIN && i < d->n; i++) {
+                int64_t t = TSP_SID_WEST(sid) ? d->k - d->e[i].pos : d->k + d->e[i].pos;
+                if (t >= (int64_t)now && ++n && (*last == TSP_NO_CYCLE || (uint64_t)t > *last))
+                    *last = (uint64_t)t;
+            }
+        }
+    return n;
+}
+
 /* Snapshots (snapshot.c) save only what in_flight() keeps and re-add it with
  * tsp_streams_write, so the ring's layout stays private to this file. */
 int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void *ctx)
@@ -178,7 +208,7 @@ int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void
     if (!s)
         return 0;
     for (sid = 0; sid < TSP_SIDS; sid++)
-        for (slot = 0; slot < TSP_POSITIONS; slot++) {
+        for (slot = 0; slot < RING; slot++) {
             const diag *d = &s->d[sid][slot];
             for (i = 0; d->k != INT64_MIN && i < d->n; i++) {
                 const entry *e = &d->e[i];
@@ -199,7 +229,7 @@ uint64_t tsp_streams_bytes(const tsp_streams *s)
         return 0;
     n = sizeof *s;
     for (sid = 0; sid < TSP_SIDS; sid++)
-        for (slot = 0; slot < TSP_POSITIONS; slot++)
+        for (slot = 0; slot < RING; slot++)
             n += (uint64_t)s->d[sid][slot].cap * sizeof(entry);
     return n;
 }
