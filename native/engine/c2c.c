@@ -128,11 +128,12 @@ int tsp_links_check(tsp_machine *m)
                 continue;
             for (row = 0; row < q->nwords; row++) {
                 tsp_insn in;
+                tsp_decoded d;
                 unsigned port;
-                in.lo = q->words[2 * row];
-                in.hi = q->words[2 * row + 1];
-                in.opcode = (uint8_t)(in.lo & 0xFF);
-                in.op = tsp_op(in.opcode);
+                tsp_decode(q->words[2 * row], q->words[2 * row + 1], &d);
+                in.d = &d;
+                in.opcode = d.opcode;
+                in.op = d.op;
                 in.row = row;
                 in.rep = 0;
                 if (!uses_link(in.opcode))

@@ -40,18 +40,34 @@ const tsp_opinfo *tsp_op(unsigned opcode);
 /* Nonzero when the word sets bits the instruction does not use. */
 int tsp_op_stray_bits(unsigned opcode, uint64_t lo, uint64_t hi);
 
-/* One issue of an instruction: the raw word plus which repeat it is. */
+/* A queue word decoded once (tsp_decode): every field's value, sign-extended
+ * for `int` fields, and what each re-issue adds to it (isa `steps`; 0 for
+ * fields that do not step).  Issue and every re-issue read fields from here
+ * instead of extracting bits from the 128-bit word again. */
+typedef struct {
+    const tsp_opinfo *op;
+    uint8_t opcode;
+    int64_t val[TSP_NUM_FIELDS];
+    int64_t step[TSP_NUM_FIELDS];
+} tsp_decoded;
+void tsp_decode(uint64_t lo, uint64_t hi, tsp_decoded *d);
+
+/* One issue of an instruction: its decoded word plus which repeat it is. */
 struct tsp_insn {
-    uint64_t lo, hi;           /* the little-endian 128-bit word */
+    const tsp_decoded *d;
     const tsp_opinfo *op;
     uint8_t opcode;
     uint32_t row;              /* word index in its queue */
     uint64_t rep;              /* 0 = the issue itself, k = k-th re-issue */
 };
 
-/* A field of the word, sign-extended for `int` fields, advanced by the
- * instruction's isa `steps` on re-issue k (field + k * step). */
-int64_t tsp_field(const tsp_insn *in, int field);
+/* A field of the word, advanced by the instruction's isa `steps` on re-issue k
+ * (field + k * step).  Not masked to the field width: a stepped address that
+ * leaves MEM is a fault the instruction reports, not a silent wrap. */
+static inline int64_t tsp_field(const tsp_insn *in, int field)
+{
+    return in->d->val[field] + (int64_t)in->rep * in->d->step[field];
+}
 
 /* Who wrote a stream value: for the two-writer message and the state hash. */
 typedef struct {
@@ -98,6 +114,11 @@ typedef struct {
     uint32_t rep_row;          /* repeat in progress: the instruction re-issued, */
     uint64_t rep_base, rep_k, rep_n, rep_d;  /* at rep_base + k*d for k = 1..n */
     uint64_t issued, executed;
+    /* The last unit instruction issued, decoded (dec.op NULL: none yet, as
+     * after a snapshot restore); a repeat re-issues it from here.  Derived
+     * from `words`, so snapshots leave it out and reissue() rebuilds it. */
+    uint32_t dec_row;
+    tsp_decoded dec;
 } tsp_queue;
 
 /* Per MEM slice, per cycle: one read and one write, in different banks. */
@@ -229,6 +250,7 @@ struct tsp_ctx {
     uint32_t chip_id;
     uint32_t slot;
     uint32_t pos;
+    int slice;                 /* MEM slice of the queue, or -1 */
     uint64_t cycle;
 };
 
@@ -288,6 +310,10 @@ uint64_t tsp_hash_u64(uint64_t h, uint64_t v);
 static inline void tsp_copy_vector(uint8_t *dst, const uint8_t *src)
 {
     unsigned i;
+    /* fully unrolled: the loop counter and branch were a third of the copy's instructions */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 20
+#endif
     for (i = 0; i < TSP_VECTOR_BYTES; i += 16)
         _mm_storeu_si128((__m128i *)(dst + i), _mm_loadu_si128((const __m128i *)(src + i)));
 }

@@ -19,13 +19,25 @@
 
 #define NOTIFY_LATENCY TSP_SYNC_NOTIFY_LATENCY
 
-static tsp_insn word_at(const tsp_queue *q, uint32_t row, uint64_t rep)
+/* Decode word `row` of the queue into *d: into the queue's cache when it is a
+ * unit instruction (a following repeat re-issues it from there), else into
+ * the caller's record. */
+static const tsp_decoded *decode_row(tsp_queue *q, uint32_t row, tsp_decoded *local)
+{
+    uint64_t lo = q->words[2 * row], hi = q->words[2 * row + 1];
+    tsp_decoded *d = tsp_op((unsigned)(lo & 0xFF))->units != TSP_UNIT_ALL ? &q->dec : local;
+    tsp_decode(lo, hi, d);  /* opcode validated when the queue was loaded */
+    if (d == &q->dec)
+        q->dec_row = row;
+    return d;
+}
+
+static tsp_insn insn_of(const tsp_decoded *d, uint32_t row, uint64_t rep)
 {
     tsp_insn in;
-    in.lo = q->words[2 * row];
-    in.hi = q->words[2 * row + 1];
-    in.opcode = (uint8_t)(in.lo & 0xFF);
-    in.op = tsp_op(in.opcode);  /* validated when the queue was loaded */
+    in.d = d;
+    in.op = d->op;
+    in.opcode = d->opcode;
     in.row = row;
     in.rep = rep;
     return in;
@@ -39,6 +51,7 @@ static int execute(tsp_machine *m, uint32_t chip, uint32_t slot, uint64_t t, con
     cx.chip_id = chip;
     cx.slot = slot;
     cx.pos = tsp_queue_pos(slot);
+    cx.slice = tsp_queue_slice(slot);
     cx.cycle = t;
     cx.chip->q[slot].executed++;
     m->stats.executed++;
@@ -70,7 +83,9 @@ static int repeat_step(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *
 
 static int reissue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
 {
-    tsp_insn in = word_at(q, q->rep_row, q->rep_k);
+    tsp_decoded local;
+    const tsp_decoded *d = q->dec.op && q->dec_row == q->rep_row ? &q->dec : decode_row(q, q->rep_row, &local);
+    tsp_insn in = insn_of(d, q->rep_row, q->rep_k);
     int rc = execute(m, chip, slot, t, &in);
     return rc != TSP_OK ? rc : repeat_step(m, chip, slot, q);
 }
@@ -121,7 +136,8 @@ static uint64_t live_notify(tsp_chip *c, uint64_t t)
 static int issue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
 {
     tsp_chip *c = m->chips[chip];
-    tsp_insn in = word_at(q, q->next, 0);
+    tsp_decoded local;
+    tsp_insn in = insn_of(decode_row(q, q->next, &local), q->next, 0);
     uint64_t next = t + 1, n;
     int rc = TSP_OK;
     q->next++;

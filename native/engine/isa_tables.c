@@ -74,30 +74,28 @@ static uint64_t bits128(uint64_t lo, uint64_t hi, unsigned at, unsigned width)
     return v;
 }
 
-static int64_t raw_field(const tsp_insn *in, int field)
+static int64_t raw_field(uint64_t lo, uint64_t hi, int field)
 {
     const field_def *f = &fields[field];
-    uint64_t v = bits128(in->lo, in->hi, f->lo, f->width);
+    uint64_t v = bits128(lo, hi, f->lo, f->width);
     if (f->kind == TSP_KIND_INT && f->width < 64 && (v >> (f->width - 1)) & 1u)
         v |= ~0ULL << f->width;
     return (int64_t)v;
 }
 
-int64_t tsp_field(const tsp_insn *in, int field)
+void tsp_decode(uint64_t lo, uint64_t hi, tsp_decoded *d)
 {
-    int64_t v = raw_field(in, field);
     size_t i;
-    if (in->rep == 0)
-        return v;
-    /* Not masked to the field width: a stepped address that leaves MEM is a
-     * fault the instruction reports, not a silent wrap. */
-    for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        if (steps[i].opcode != in->opcode || steps[i].field != field)
-            continue;
-        int64_t step = steps[i].step_field >= 0 ? raw_field(in, steps[i].step_field) : steps[i].constant;
-        v += (int64_t)in->rep * step;
+    int f;
+    d->opcode = (uint8_t)(lo & 0xFF);
+    d->op = tsp_op(d->opcode);
+    for (f = 0; f < TSP_NUM_FIELDS; f++) {
+        d->val[f] = raw_field(lo, hi, f);
+        d->step[f] = 0;
     }
-    return v;
+    for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (steps[i].opcode == d->opcode)  /* summed: k*s1 + k*s2 == k*(s1 + s2) */
+            d->step[steps[i].field] += steps[i].step_field >= 0 ? d->val[steps[i].step_field] : steps[i].constant;
 }
 
 /* ---- queues and element types ---- */

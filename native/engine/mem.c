@@ -42,7 +42,7 @@ static int address(tsp_ctx *cx, const tsp_insn *in, int field, uint32_t *out)
 /* Claim the slice's read or write port for this cycle on the banks in `banks`. */
 static int port(tsp_ctx *cx, const tsp_insn *in, int write, unsigned banks, uint32_t addr)
 {
-    tsp_port *p = &cx->chip->port[tsp_queue_slice(cx->slot)];
+    tsp_port *p = &cx->chip->port[cx->slice];
     const char *slice = tsp_queue_name(cx->slot);
     int rc = TSP_OK;
     if (p->cycle != cx->cycle) {
@@ -84,7 +84,7 @@ static void prefetch_ahead(tsp_ctx *cx, const tsp_insn *in, int addr_field)
     unsigned i;
     later.rep += AHEAD;
     a = tsp_field(&later, addr_field);
-    if (a < 0 || a >= TSP_MEM_WORDS || !(row = cx->chip->mem[tsp_queue_slice(cx->slot)]))
+    if (a < 0 || a >= TSP_MEM_WORDS || !(row = cx->chip->mem[cx->slice]))
         return;
     row += (size_t)a * TSP_VECTOR_BYTES;
 #if defined(__GNUC__) || defined(__clang__)
@@ -104,7 +104,7 @@ static int mem_read(tsp_ctx *cx, const tsp_insn *in, int addr_field, int dst_fie
         rc = port(cx, in, 0, 1u << bank_of(a), a);
     if (rc != TSP_OK)
         return rc;
-    row = tsp_mem_row(cx->chip, tsp_queue_slice(cx->slot), a, 0);
+    row = tsp_mem_row(cx->chip, cx->slice, a, 0);
     prefetch_ahead(cx, in, addr_field);
     return tsp_out(cx, in, (unsigned)tsp_field(in, dst_field), row ? row : tsp_zero_vector);
 }
@@ -122,7 +122,7 @@ static int mem_write(tsp_ctx *cx, const tsp_insn *in, int addr_field, int src_fi
     v = tsp_in(cx, in, (unsigned)tsp_field(in, src_field), &rc);
     if (!v)
         return rc;
-    if (!(row = tsp_mem_row(cx->chip, tsp_queue_slice(cx->slot), a, 1)))
+    if (!(row = tsp_mem_row(cx->chip, cx->slice, a, 1)))
         return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for %s", tsp_queue_name(cx->slot));
     tsp_copy_vector(row, v);
     return TSP_OK;
@@ -159,7 +159,7 @@ int tsp_exec_gather(tsp_ctx *cx, const tsp_insn *in)
     uint32_t addr[TSP_SUPERLANES];
     uint8_t out[TSP_VECTOR_BYTES];
     unsigned banks, s;
-    int slice = tsp_queue_slice(cx->slot), rc;
+    int slice = cx->slice, rc;
     const uint8_t *map = tsp_in(cx, in, (unsigned)tsp_field(in, TSP_F_map), &rc);
     if (!map)
         return rc;
@@ -177,7 +177,7 @@ int tsp_exec_scatter(tsp_ctx *cx, const tsp_insn *in)
 {
     uint32_t addr[TSP_SUPERLANES];
     unsigned banks, s;
-    int slice = tsp_queue_slice(cx->slot), rc;
+    int slice = cx->slice, rc;
     const uint8_t *src = tsp_in(cx, in, (unsigned)tsp_field(in, TSP_F_src), &rc), *map;
     if (!src)
         return rc;
