@@ -79,7 +79,17 @@ typedef struct {
 /* ---- streams (streams.c): values in flight, stored per diagonal ---- */
 /* Writes landing at most this many cycles after issue go straight into the
  * stream store (stream_io.c); later ones (none in this ISA) take a pending event. */
-#define TSP_STREAMS_AHEAD 32
+#define TSP_STREAMS_AHEAD_MAX 32
+/* The largest d_func up to TSP_STREAMS_AHEAD_MAX over the instruction set
+ * (sizeof of a union with one member per instruction, from the generated
+ * table): the stream store keeps only as many diagonals as that needs. */
+#define TSP_DECLARE_INSN(name, opcode, latency, control, units) \
+    char name[(latency) <= TSP_STREAMS_AHEAD_MAX ? (latency) + 1 : 1];
+union tsp_streams_ahead_u {
+#include "tsp_isa.h"
+};
+#undef TSP_DECLARE_INSN
+#define TSP_STREAMS_AHEAD ((int)sizeof(union tsp_streams_ahead_u) - 1)
 typedef struct tsp_streams tsp_streams;
 tsp_streams *tsp_streams_new(void);
 void tsp_streams_free(tsp_streams *s);

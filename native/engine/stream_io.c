@@ -64,7 +64,7 @@ int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
     uint64_t land = cx->cycle + in->op->latency;
     int rc;
     tsp_activity(m, land);
-    if (in->op->latency > TSP_STREAMS_AHEAD) {
+    if (in->op->latency > (uint32_t)TSP_STREAMS_AHEAD) {
         if ((rc = pending(cx, in, land, sid, &p)) == TSP_OK)
             tsp_copy_vector(p->data, data);
         return rc;

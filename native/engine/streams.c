@@ -15,7 +15,9 @@
  * only finds writes upstream of q on its diagonal, and those left at a cycle
  * before t.  At any cycle T the diagonals alive per stream are then eastward
  * k = T - 51 .. T + AHEAD and westward k = T .. T + 51 + AHEAD, so a ring of
- * POSITIONS + AHEAD slots per stream holds them all; a slot still tagged with
+ * POSITIONS + AHEAD slots per stream holds them all (AHEAD: the largest
+ * d_func, so the slots of a stream are reused as soon as possible and stay in
+ * cache); a slot still tagged with
  * an older k is dead and is recycled by the first write of its new diagonal.
  */
 #include <stdlib.h>
@@ -36,6 +38,32 @@ typedef struct {
 } diag;
 
 #define RING (TSP_POSITIONS + TSP_STREAMS_AHEAD)
+/* Hash and snapshot order stay those of the former 84-slot ring (slot k mod
+ * ORDER_RING): the diagonals with values in flight span fewer than RING <=
+ * ORDER_RING numbers, so that order is the same whatever RING is. */
+#define ORDER_RING (TSP_POSITIONS + TSP_STREAMS_AHEAD_MAX)
+
+/* The slots of one stream with writes, in ascending k mod ORDER_RING; returns how many. */
+static unsigned ordered(const diag *d, unsigned *out)
+{
+    unsigned key[RING], n = 0, slot, j;
+    for (slot = 0; slot < RING; slot++) {
+        int64_t r;
+        unsigned kk;
+        if (d[slot].k == INT64_MIN || d[slot].n == 0)
+            continue;
+        r = d[slot].k % ORDER_RING;
+        kk = (unsigned)(r < 0 ? r + ORDER_RING : r);
+        for (j = n; j > 0 && key[j - 1] > kk; j--) {
+            key[j] = key[j - 1];
+            out[j] = out[j - 1];
+        }
+        key[j] = kk;
+        out[j] = slot;
+        n++;
+    }
+    return n;
+}
 
 struct tsp_streams {
     diag d[TSP_SIDS][RING];
@@ -151,15 +179,14 @@ static int in_flight(unsigned sid, int64_t k, unsigned pos, uint64_t now)
 
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h)
 {
-    unsigned sid, slot, pos;
+    unsigned sid, pos;
     uint32_t i;
     if (!s)
         return h;
     for (sid = 0; sid < TSP_SIDS; sid++) {
-        for (slot = 0; slot < RING; slot++) {
-            const diag *d = &s->d[sid][slot];
-            if (d->k == INT64_MIN || d->n == 0)
-                continue;
+        unsigned order[RING], no = ordered(s->d[sid], order), o;
+        for (o = 0; o < no; o++) {
+            const diag *d = &s->d[sid][order[o]];
             /* position order, so the hash does not depend on arrival order */
             for (pos = 0; pos < TSP_POSITIONS; pos++) {
                 for (i = 0; i < d->n; i++) {
@@ -202,15 +229,16 @@ uint64_t tsp_streams_pending(const tsp_streams *s, uint64_t now, uint64_t *last)
  * tsp_streams_write, so the ring's layout stays private to this file. */
 int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void *ctx)
 {
-    unsigned sid, slot;
+    unsigned sid;
     uint32_t i;
     int rc;
     if (!s)
         return 0;
-    for (sid = 0; sid < TSP_SIDS; sid++)
-        for (slot = 0; slot < RING; slot++) {
-            const diag *d = &s->d[sid][slot];
-            for (i = 0; d->k != INT64_MIN && i < d->n; i++) {
+    for (sid = 0; sid < TSP_SIDS; sid++) {
+        unsigned order[RING], no = ordered(s->d[sid], order), o;
+        for (o = 0; o < no; o++) {
+            const diag *d = &s->d[sid][order[o]];
+            for (i = 0; i < d->n; i++) {
                 const entry *e = &d->e[i];
                 /* the cycle it was written: the inverse of diagonal() */
                 int64_t t = TSP_SID_WEST(sid) ? d->k - e->pos : d->k + e->pos;
@@ -218,6 +246,7 @@ int tsp_streams_each(const tsp_streams *s, uint64_t now, tsp_streams_fn fn, void
                     return rc;
             }
         }
+    }
     return 0;
 }
 
