@@ -100,6 +100,11 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
  * or -1 out of memory. */
 int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
                       const tsp_writer *who, tsp_writer *other);
+/* The same, by an instruction at cycle now (no read happens before now any
+ * more): a new diagonal takes over the storage of the one that has just
+ * died, which is still in cache, instead of its ring slot's (RING cycles cold). */
+int tsp_streams_write_now(tsp_streams *s, uint64_t now, unsigned sid, unsigned pos, uint64_t t,
+                          const uint8_t *data, const tsp_writer *who, tsp_writer *other);
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
 uint64_t tsp_streams_pending(const tsp_streams *s, uint64_t now, uint64_t *last);
 uint64_t tsp_streams_bytes(const tsp_streams *s);  /* host memory held */

@@ -74,7 +74,7 @@ int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
     who.slot = cx->slot;
     who.row = in->row;
     who.cycle = cx->cycle;
-    rc = tsp_streams_write(c->streams, sid, cx->pos, land, data, &who, &other);
+    rc = tsp_streams_write_now(c->streams, cx->cycle, sid, cx->pos, land, data, &who, &other);
     if (rc < 0)
         return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for a stream write");
     if (rc == 0) {
@@ -126,7 +126,7 @@ int tsp_land_write(tsp_machine *m, const tsp_event *ev)
         if (!c->streams && !(c->streams = tsp_streams_new()))
             return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for the streams of chip %u", p->chip);
         m->stats.stream_writes++;
-        clash = tsp_streams_write(c->streams, sid, p->pos, ev->cycle, p->data, &p->who, &other);
+        clash = tsp_streams_write_now(c->streams, ev->cycle, sid, p->pos, ev->cycle, p->data, &p->who, &other);
         if (clash < 0)
             return tsp_fail_at(m, TSP_E_NOMEM, &w, "no memory for a stream write");
     }

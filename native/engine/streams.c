@@ -127,14 +127,32 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
     return best ? best->data : NULL;
 }
 
-int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
-                      const tsp_writer *who, tsp_writer *other)
+static int write(tsp_streams *s, const uint64_t *now, unsigned sid, unsigned pos, uint64_t t,
+                 const uint8_t *data, const tsp_writer *who, tsp_writer *other)
 {
     int64_t k = diagonal(sid, pos, t);
-    diag *d = &s->d[sid][ring(k)];
+    unsigned slot = ring(k);
+    diag *d = &s->d[sid][slot];
     entry *e;
     uint32_t i;
     if (d->k != k) {
+        if (now) {
+            /* The newest dead diagonal: eastward k is read last at k + 51,
+             * westward at k; no read happens before *now. */
+            int64_t kd = TSP_SID_WEST(sid) ? (int64_t)*now - 1 : (int64_t)*now - TSP_POSITIONS;
+            unsigned ds = ring(kd);
+            diag *dd = &s->d[sid][ds];
+            if (ds != slot && dd->k == kd && dd->cap) {
+                entry *te = d->e;
+                uint32_t tc = d->cap;
+                d->e = dd->e;
+                d->cap = dd->cap;
+                dd->e = te;
+                dd->cap = tc;
+                dd->k = INT64_MIN;
+                dd->n = 0;
+            }
+        }
         d->k = k;
         d->n = 0;
     }
@@ -160,6 +178,18 @@ int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, co
     e->who = *who;
     tsp_copy_vector(e->data, data);
     return 0;
+}
+
+int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, const uint8_t *data,
+                      const tsp_writer *who, tsp_writer *other)
+{
+    return write(s, NULL, sid, pos, t, data, who, other);
+}
+
+int tsp_streams_write_now(tsp_streams *s, uint64_t now, unsigned sid, unsigned pos, uint64_t t,
+                          const uint8_t *data, const tsp_writer *who, tsp_writer *other)
+{
+    return write(s, &now, sid, pos, t, data, who, other);
 }
 
 /* Is this write still pending (leaving at a cycle >= now: it may yet clash
