@@ -7,20 +7,13 @@ import math
 
 import numpy as np
 
+from tspasm.golden import shift_down, shift_up
+
 CYCLES = 1042
 LANES = 320
 
 
-def down(v, n):   # shift.down: lane i takes lane i + n, zeros shifted in
-    out = np.zeros_like(v)
-    out[:, : LANES - n] = v[:, n:]
-    return out
-
-
-def up(v, n):     # shift.up: lane i takes lane i - n, zeros shifted in
-    out = np.zeros_like(v)
-    out[:, n:] = v[:, : LANES - n]
-    return out
+down, up = shift_down, shift_up  # the SXM shifts (tspasm.golden)
 
 
 def fmax(a, b):   # IEEE maximum as the VXM does it (no NaNs here; -0 < +0)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine_helpers import trace
 from tspasm import UsageError, assemble_text
 from tspasm.asm.encoding import encode
 from tspasm.cli.main import main
@@ -181,14 +182,6 @@ def test_hac_and_sac_are_accounted():
     assert m.stop_reason is StopReason.HALTED and m.cycle == 2
     assert (m.chip_info(0)["hacs"], m.chip_info(0)["sacs"], m.chip_info(0)["sac_offset"]) == (1, 1, 12)
     assert m.chip_info(1)["sacs"] == 1 and m.link_info(0, 0)["sent"] == 0
-
-
-def trace(m: Machine) -> dict[int, int]:
-    out = {m.cycle: m.state_hash()}
-    while m.step(1) is not StopReason.HALTED:
-        out[m.cycle] = m.state_hash()
-    out[m.cycle] = m.state_hash()
-    return out
 
 
 def test_snapshot_holds_flits_fifos_and_notifications():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tspasm
+from engine_helpers import trace
 from tspasm import UsageError, assemble_file, assemble_text
 from tspasm.engine import EngineError, Machine, Snapshot, StopReason
 
@@ -18,15 +19,6 @@ GOLDENS = ["matmul_i8", "weight_load_4planes", "vector_addmul_f32", "transpose",
 
 def program(name: str):
     return assemble_file(str(PROGRAMS / f"{name}.tsp")).program
-
-
-def trace(m: Machine) -> dict[int, int]:
-    """State hash after every cycle until the program halts."""
-    out = {m.cycle: m.state_hash()}
-    while m.step(1) is not StopReason.HALTED:
-        out[m.cycle] = m.state_hash()
-    out[m.cycle] = m.state_hash()
-    return out
 
 
 @pytest.mark.parametrize("name", GOLDENS)

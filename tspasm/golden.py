@@ -56,6 +56,20 @@ class Inputs:
         raise KeyError(f"{self.path.name}: no .data at chip {chip} {slice_name} address {addr:#x}")
 
 
+def shift_down(v: np.ndarray, n: int) -> np.ndarray:
+    """SXM `shift.down` on rows of lanes: lane i takes lane i + n, zeros shifted in."""
+    out = np.zeros_like(v)
+    out[..., : v.shape[-1] - n] = v[..., n:]
+    return out
+
+
+def shift_up(v: np.ndarray, n: int) -> np.ndarray:
+    """SXM `shift.up` on rows of lanes: lane i takes lane i - n, zeros shifted in."""
+    out = np.zeros_like(v)
+    out[..., n:] = v[..., : v.shape[-1] - n]
+    return out
+
+
 def sidecar_path(tsp: str | Path) -> Path:
     tsp = Path(tsp)
     return tsp.with_name(tsp.stem + SIDE_SUFFIX)

@@ -227,21 +227,36 @@ int tsp_c2c_arrive(tsp_machine *m, const tsp_event *ev)
     return TSP_OK;
 }
 
-/* The cycle the next vector for (chip, port) becomes receivable, or TSP_NO_CYCLE. */
-static uint64_t next_arrival(const tsp_machine *m, uint32_t chip, unsigned port)
+/* What is on the wire towards (chip, port): the count of items in flight (vectors and
+   transmit notifications) and the cycle the next vector becomes receivable (TSP_NO_CYCLE
+   if none).  Flits live as ordinary events, so this one scan serves both questions. */
+static void in_flight(const tsp_machine *m, uint32_t chip, unsigned port, uint64_t *next_vector,
+                      uint32_t *count)
 {
-    uint64_t best = TSP_NO_CYCLE;
     size_t i;
+    *next_vector = TSP_NO_CYCLE;
+    *count = 0;
     for (i = 0; i < m->events.n; i++) {
         const tsp_event *ev = &m->events.ev[i];
         const tsp_pending *p;
         if (!(ev->tie & TSP_TIE_WRITE))
             continue;
         p = &m->events.pool[ev->idx];
-        if (p->sid == TSP_SID_C2C_VECTOR && p->chip == chip && p->pos == port && ev->cycle + 1 < best)
-            best = ev->cycle + 1;
+        if (p->sid < TSP_SID_C2C_VECTOR || p->chip != chip || p->pos != port)
+            continue;
+        (*count)++;
+        if (p->sid == TSP_SID_C2C_VECTOR && ev->cycle + 1 < *next_vector)
+            *next_vector = ev->cycle + 1;
     }
-    return best;
+}
+
+/* The cycle the next vector for (chip, port) becomes receivable, or TSP_NO_CYCLE. */
+static uint64_t next_arrival(const tsp_machine *m, uint32_t chip, unsigned port)
+{
+    uint64_t next;
+    uint32_t count;
+    in_flight(m, chip, port, &next, &count);
+    return next;
 }
 
 int tsp_exec_send(tsp_ctx *cx, const tsp_insn *in)
@@ -337,7 +352,6 @@ int tsp_link_info_get(const tsp_machine *m, uint32_t chip, uint32_t port, tsp_li
 {
     const tsp_chip *c;
     const tsp_link *l;
-    size_t i;
     if (!m || chip >= m->nchips || port >= TSP_C2C_LINKS || !out)
         return TSP_E_ARG;
     memset(out, 0, sizeof *out);
@@ -353,14 +367,11 @@ int tsp_link_info_get(const tsp_machine *m, uint32_t chip, uint32_t port, tsp_li
     out->fifo = l->rx_n;
     out->sent = l->sent;
     out->received = l->received;
-    for (i = 0; i < m->events.n; i++) {
-        const tsp_event *ev = &m->events.ev[i];
-        const tsp_pending *p;
-        if (!(ev->tie & TSP_TIE_WRITE))
-            continue;
-        p = &m->events.pool[ev->idx];
-        if (p->sid >= TSP_SID_C2C_VECTOR && p->chip == chip && p->pos == port)
-            out->in_flight++;
+    {
+        uint64_t next;
+        uint32_t count;
+        in_flight(m, chip, port, &next, &count);
+        out->in_flight = count;
     }
     return TSP_OK;
 }

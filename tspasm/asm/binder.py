@@ -14,7 +14,7 @@ from .encoding import encode, stream_codes
 from .expr import ExprError, evaluate
 from .fastbind import compile_binder
 from .parser import parse_int
-from .legality import group_problems, group_width, link_problem
+from .legality import group_problems, link_problem
 
 _GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
 _LINK = re.compile(r"L(\d+)$")
@@ -58,8 +58,6 @@ class Binder:
         self._plans: dict[str, tuple] = {}
         self._memo: dict[tuple, tuple] = {}
         self._fast_fns: dict[str, tuple] = {}
-        links = isa.param("c2c.links")
-        self.links_per_hemi = links // 2
 
     # -- mnemonic ---------------------------------------------------------
     def mnemonic(self, opname: str):
@@ -205,22 +203,12 @@ class Binder:
                 i = spec.field_index[item.field]
                 f = spec.fields[i]
                 ops.append((i, f, item.sep, f.kind, f.value_range()))
-            groups = []
-            for role in (spec.reads, spec.writes):
-                for name, w in role.items():
-                    i = spec.field_index[name]
-                    if isinstance(w, int):
-                        groups.append((i, name, w, None, False, w if w > 1 else 0))
-                    else:
-                        sq = w.endswith("^2")
-                        base = w[:-2] if sq else w
-                        groups.append((i, name, 0, spec.field_index[base], sq, 0))
             required = sum(1 for o in spec.operands if not o.optional)
-            plan = self._plans[spec.name] = (tuple(ops), tuple(groups), required)
+            plan = self._plans[spec.name] = (tuple(ops), required)
         return plan
 
     def _operands(self, node: ast.Instr, spec: InstrSpec, queue: Queue, symbols) -> list | None:
-        ops, _, required = self._plan(spec)
+        ops, required = self._plan(spec)
         given = node.operands
         n = len(given)
         if not required <= n <= len(ops):
@@ -325,9 +313,6 @@ class Binder:
                        node.optok)
             self.diags.error(node.pos(tok), message, hint)
         return not problems
-
-    def group_width(self, spec: InstrSpec, width_spec, values) -> int:
-        return group_width(self.isa, spec, width_spec, values)
 
 
 def _num(v: int) -> str:
