@@ -107,7 +107,8 @@ def test_idle_chips_cost_nothing():
     assert m.chip_info(0)["mem_slices"] == 3  # a, b and the result
     assert m.chip_info(63) == {"config_mask": (1 << ISA.param("geometry.superlanes")) - 1,
                                "ifetch_words": 0, "notifies": 0, "mem_slices": 0,
-                               "mxm_planes": 0, "transmits": 0, "hacs": 0, "sacs": 0, "sac_offset": 0}
+                               "mxm_planes": 0, "transmits": 0, "hacs": 0, "sacs": 0, "sac_offset": 0,
+                               "drift_ppb": 0, "skew": 0}
 
 
 def test_closed_machine_raises():

@@ -48,11 +48,11 @@ class ScheduleError(TspError):
         super().__init__("\n".join(lines + [summary]))
 
 
-def _run_warn(loaded: Loaded, max_cycles: int | None, topology=None):
+def _run_warn(loaded: Loaded, max_cycles: int | None, topology=None, clocks=None):
     """(machine, EngineError or None, stopped by the cycle limit) after a hazards="warn" run."""
     from .engine import EngineError, StopReason
 
-    machine = make_machine(loaded.program, "warn", topology, loaded)
+    machine = make_machine(loaded.program, "warn", topology, loaded, clocks)
     try:
         stop = machine.run(max_cycles)
     except EngineError as exc:
@@ -60,11 +60,12 @@ def _run_warn(loaded: Loaded, max_cycles: int | None, topology=None):
     return machine, None, stop is StopReason.CYCLE_LIMIT
 
 
-def check_schedule(loaded: Loaded, max_cycles: int | None = None, topology=None) -> CheckResult:
+def check_schedule(loaded: Loaded, max_cycles: int | None = None, topology=None, clocks=None) -> CheckResult:
     """Every schedule error of a hazards="warn" run on `topology` (name, FILE.toml, Topology or
-    None for the default); a program the topology cannot hold raises RunError / UsageError."""
+    None for the default), with `clocks` (ClockModel: drift and jitter) if given; a program
+    the topology cannot hold raises RunError / UsageError."""
     result = CheckResult(loaded.path)
-    machine, err, limited = _run_warn(loaded, max_cycles, topology)
+    machine, err, limited = _run_warn(loaded, max_cycles, topology, clocks)
     if err is not None and err.code == "TSP_E_FAULT":
         fault = engine_error_diagnostics(err, loaded)[0]
         result.warnings.append(dataclasses.replace(
@@ -73,7 +74,7 @@ def check_schedule(loaded: Loaded, max_cycles: int | None = None, topology=None)
                     "error; the schedule was checked again with all of MEM zero",
             hint=""))
         zero = Loaded(loaded.path, dataclasses.replace(loaded.program, data=[]), loaded.assembly)
-        machine, err, limited = _run_warn(zero, max_cycles, topology)
+        machine, err, limited = _run_warn(zero, max_cycles, topology, clocks)
     records = hazard_records(machine)
     result.errors = hazard_diagnostics(records, loaded)
     result.hazard_count = machine.hazard_count

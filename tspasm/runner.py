@@ -132,14 +132,15 @@ def resolve_topology(spec):
     return builtin(spec)
 
 
-def make_machine(program: Program, hazards: str = "stop", topology=None, loaded: Loaded | None = None):
+def make_machine(program: Program, hazards: str = "stop", topology=None, loaded: Loaded | None = None,
+                 clocks=None):
     """A Machine on `topology` (name, FILE.toml, Topology or None for the default).  With
     `loaded`, a program the topology cannot hold (a C2C port without a link) raises RunError
     with a diagnostic at the instruction; a chip the topology lacks raises UsageError."""
     from .engine import EngineError, Machine
 
     try:
-        return Machine(program, hazards=hazards, topology=resolve_topology(topology))
+        return Machine(program, hazards=hazards, topology=resolve_topology(topology), clocks=clocks)
     except EngineError as exc:
         if loaded is None:
             raise
@@ -148,13 +149,14 @@ def make_machine(program: Program, hazards: str = "stop", topology=None, loaded:
 
 
 def run_program(loaded: Loaded, *, hazards: str = "stop", max_cycles: int | None = None,
-                topology=None) -> RunResult:
-    """Run to the end (or max_cycles).  An engine error raises RunError with diagnostics."""
+                topology=None, clocks=None) -> RunResult:
+    """Run to the end (or max_cycles).  An engine error raises RunError with diagnostics.
+    `clocks` (tspasm.engine.ClockModel) switches on seeded clock drift and link jitter."""
     from .engine import EngineError
 
     if max_cycles is not None and max_cycles < 0:
         raise UsageError(f"--max-cycles must be >= 0, not {max_cycles}")
-    machine = make_machine(loaded.program, hazards, topology, loaded)
+    machine = make_machine(loaded.program, hazards, topology, loaded, clocks)
     t0 = time.perf_counter()
     try:
         stop = machine.run(max_cycles)

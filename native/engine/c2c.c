@@ -31,10 +31,12 @@
  *    S like any producer with d_func = 1 (isa).  An empty FIFO is the schedule
  *    error "receive on chip 1 L3: FIFO empty (next vector arrives at cycle N |
  *    nothing in flight)"; in warn mode the receive writes zeros.
- *  - The hardware aligned counters of all chips start at 0 and stay aligned (no
- *    clock drift in this engine), so the HAC of every chip is cycle mod
- *    sync.hac_epoch and an epoch boundary is a multiple of hac_epoch (256).
- *    deskew waits for the next one (icu.c).
+ *  - The hardware aligned counters of all chips start at 0 and stay aligned,
+ *    so an epoch boundary is a multiple of hac_epoch (256) in global time;
+ *    without clock drift that is every chip's own cycle count.  deskew waits
+ *    for the next one (icu.c).  Optional drift and jitter (clock.c) move
+ *    arrivals and boundaries in local cycles; the rules below are stated
+ *    without them, where local time is global time and L is the link latency.
  *  - transmit Lp at t sends a notification flit (it takes the link's bandwidth
  *    like a vector).  It arrives at a = t + L and is consumed at the first epoch
  *    boundary b >= a: every queue of the peer chip that issued `sync` before b
@@ -43,8 +45,8 @@
  *    by it.  With no queue parked the notification is consumed and has no
  *    effect.  Since L >= 1, b is always the one boundary in (a - 1, a + 255].
  *  - hac Lp (send the HAC for calibration) and sac offset (align the software
- *    counter): the counters are already aligned without drift, so calibration
- *    is a no-op.  Both are accepted and counted (chip_info hacs / sacs; sac
+ *    counter): the engine models the HACs as already calibrated (the hardware
+ *    keeps them aligned, also under drift), so calibration is a no-op.  Both are accepted and counted (chip_info hacs / sacs; sac
  *    keeps its offset); hac checks its port is wired but puts nothing on the
  *    wire.
  */
@@ -171,8 +173,18 @@ static int flit(tsp_ctx *cx, const tsp_insn *in, tsp_link *l, unsigned port, uns
 {
     tsp_machine *m = cx->m;
     tsp_pending *p;
-    uint64_t land = cx->cycle + l->latency - 1;  /* enters the FIFO at the end of this cycle */
+    /* Receivable on the peer from its first local cycle at or after global send time +
+       this flit's latency (clock.c: both are the plain cycle counts without drift or jitter). */
+    uint64_t arrive = tsp_global_of(m, cx->chip_id, cx->cycle) + tsp_flit_latency(m, cx->chip_id, port, l);
+    uint64_t at = tsp_local_of(m, (uint32_t)l->peer, arrive), land;
     int rc;
+    if (at <= cx->cycle)
+        return tsp_fail(cx, in, TSP_E_STATE, "clock skew between chip %u (%lld cycles) and chip %d (%lld cycles) "
+                        "exceeds the link latency: this engine keeps chips in lockstep on their local cycles and "
+                        "cannot deliver a flit into chip %d's past (lower the drift or the run length)",
+                        cx->chip_id, (long long)tsp_skew(m, cx->chip_id, cx->cycle), l->peer,
+                        (long long)tsp_skew(m, (uint32_t)l->peer, cx->cycle), l->peer);
+    land = at - 1;  /* enters the FIFO at the end of this cycle */
     if (cx->cycle < l->tx_free) {
         rc = tsp_hazard(cx, in, "link L%u of chip %u oversubscribed: previous vector still on the wire until "
                         "cycle %llu (a link carries one vector per %d cycles)", port, cx->chip_id,
@@ -209,7 +221,7 @@ int tsp_c2c_arrive(tsp_machine *m, const tsp_event *ev)
     w.row = (int32_t)p->who.row;
     w.slot2 = w.row2 = -1;
     if (p->sid == TSP_SID_C2C_NOTE) {
-        uint64_t b = (at + TSP_SYNC_HAC_EPOCH - 1) / TSP_SYNC_HAC_EPOCH * TSP_SYNC_HAC_EPOCH;
+        uint64_t b = tsp_epoch_at_or_after(m, p->chip, at);
         int rc;
         c->sync_release = b;
         if ((rc = tsp_release_parked(m, p->chip, b)) != TSP_OK)

@@ -129,6 +129,7 @@ typedef struct {
     uint32_t rep_row;          /* repeat in progress: the instruction re-issued, */
     uint64_t rep_base, rep_k, rep_n, rep_d;  /* at rep_base + k*d for k = 1..n */
     uint64_t issued, executed;
+    int64_t sync_skew;         /* the chip's clock skew when this queue last lined up with the HACs (clock.c) */
     /* The last unit instruction issued, decoded (dec.op NULL: none yet, as
      * after a snapshot restore); a repeat re-issues it from here.  Derived
      * from `words`, so snapshots leave it out and reissue() rebuilds it. */
@@ -253,6 +254,8 @@ struct tsp_machine {
     size_t hazards_n, hazards_cap;
     uint64_t nhazards;         /* all of them */
     tsp_stats stats;
+    int64_t *drift_ppb;        /* per chip clock drift, parts per billion; NULL: none (clock.c) */
+    uint64_t jitter_seed;      /* 0: every flit takes its link's latency */
 };
 
 /* The chip's state, created on first use (machine.c); NULL when out of memory. */
@@ -304,6 +307,17 @@ int tsp_release_parked(tsp_machine *m, uint32_t chip, uint64_t at);
 int tsp_c2c_arrive(tsp_machine *m, const tsp_event *ev);
 void tsp_links_free(tsp_chip *c);
 uint64_t tsp_links_hash(const tsp_chip *c, uint64_t h);
+
+/* Clock drift and link jitter (clock.c): local cycles <-> global (HAC) time.
+ * |drift| is capped at 1000 ppm, far beyond any oscillator, so the maths stays exact. */
+#define TSP_DRIFT_PPB_MAX 1000000
+int64_t tsp_skew(const tsp_machine *m, uint32_t chip, uint64_t local);
+uint64_t tsp_global_of(const tsp_machine *m, uint32_t chip, uint64_t local);
+uint64_t tsp_local_of(const tsp_machine *m, uint32_t chip, uint64_t global);
+uint64_t tsp_next_epoch(const tsp_machine *m, uint32_t chip, uint64_t t);
+uint64_t tsp_epoch_at_or_after(const tsp_machine *m, uint32_t chip, uint64_t t);
+uint32_t tsp_flit_latency(const tsp_machine *m, uint32_t chip, uint32_t port, const tsp_link *l);
+uint64_t tsp_clock_hash(const tsp_machine *m, uint64_t h);
 
 /* MEM storage (mem.c) */
 uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc);

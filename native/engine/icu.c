@@ -10,8 +10,10 @@
  *   park     sync: until a notify on the chip; a notify at cycle t releases
  *            queues that park before t + notify_latency at t + notify_latency
  *   release  notify: as none, and releases the parked queues
- *   epoch    deskew: until the next multiple of hac_epoch
- *   delay    runtime_deskew t: t cycles (no clock drift in this slice)
+ *   epoch    deskew: until the next HAC epoch boundary (a multiple of
+ *            hac_epoch in global time, clock.c)
+ *   delay    runtime_deskew t: t cycles corrected by the clock skew gained
+ *            since the queue last lined up with the HACs (clock.c)
  * Each queue has at most one event in the heap: its next issue or re-issue. */
 #include <string.h>
 
@@ -150,12 +152,19 @@ static int issue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uin
         n = (uint64_t)tsp_field(&in, TSP_F_count);
         next = t + (n ? n : 1);
         break;
-    case TSP_CONTROL_DELAY:
-        n = (uint64_t)tsp_field(&in, TSP_F_cycles);
-        next = t + (n ? n : 1);
+    case TSP_CONTROL_DELAY: {
+        /* n plus the skew gained since the queue last lined up with the HACs (clock.c) */
+        int64_t want = (int64_t)(uint64_t)tsp_field(&in, TSP_F_cycles), wait;
+        want = want ? want : 1;
+        wait = want + tsp_skew(m, chip, t) - q->sync_skew;
+        wait = wait < 1 ? 1 : wait;
+        q->sync_skew += wait - want;
+        next = t + (uint64_t)wait;
         break;
+    }
     case TSP_CONTROL_EPOCH:
-        next = (t / TSP_SYNC_HAC_EPOCH + 1) * TSP_SYNC_HAC_EPOCH;
+        next = tsp_next_epoch(m, chip, t);
+        q->sync_skew = tsp_skew(m, chip, next);
         break;
     default:
         break;
@@ -168,8 +177,10 @@ static int issue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uin
     q->prev_unit = in.op->units != TSP_UNIT_ALL;
     if (in.op->control == TSP_CONTROL_PARK) {
         next = live_notify(c, t);
-        if (c->sync_release != TSP_NO_CYCLE && c->sync_release > t && c->sync_release < next)
+        if (c->sync_release != TSP_NO_CYCLE && c->sync_release > t && c->sync_release < next) {
             next = c->sync_release;  /* a transmit notification already arrived (c2c.c) */
+            q->sync_skew = tsp_skew(m, chip, next);  /* released on an epoch boundary */
+        }
         if (next == TSP_NO_CYCLE) {
             q->state = TSP_Q_PARKED;
             q->busy_until = t;
@@ -222,6 +233,7 @@ int tsp_release_parked(tsp_machine *m, uint32_t chip, uint64_t at)
             continue;
         c->parked--;
         q->busy_until = at - 1;
+        q->sync_skew = tsp_skew(m, chip, at);  /* a transmit releases on an epoch boundary */
         tsp_activity(m, q->busy_until);
         if ((rc = continue_at(m, chip, slot, q, at)) != TSP_OK)
             return rc;

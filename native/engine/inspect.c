@@ -62,6 +62,8 @@ int tsp_chip_info_get(const tsp_machine *m, uint32_t chip, tsp_chip_info *out)
         return TSP_E_ARG;
     memset(out, 0, sizeof *out);
     out->config_mask = (1ULL << TSP_SUPERLANES) - 1;
+    out->drift_ppb = m->drift_ppb ? m->drift_ppb[chip] : 0;
+    out->skew = tsp_skew(m, chip, m->cycle);
     if (!(c = m->chips[chip]))
         return TSP_OK;
     out->config_mask = c->config_mask;
@@ -125,6 +127,7 @@ static uint64_t hash_queue(uint64_t h, const tsp_queue *q)
     h = tsp_hash_u64(h, ((uint64_t)q->state << 32) | q->next);
     h = tsp_hash_u64(h, q->nwords);
     h = tsp_hash_u64(h, q->busy_until);
+    h = tsp_hash_u64(h, (uint64_t)q->sync_skew);
     if (q->state == TSP_Q_READY || q->state == TSP_Q_REPEAT)
         h = tsp_hash_u64(h, q->next_cycle);
     h = tsp_hash_u64(h, (uint64_t)q->prev_row);
@@ -167,6 +170,7 @@ int tsp_state_hash(const tsp_machine *m, uint64_t *out)
     h = tsp_hash_u64(h, m->cycle);
     h = tsp_hash_u64(h, m->end_cycle);
     h = tsp_hash_u64(h, m->nchips);
+    h = tsp_clock_hash(m, h);
     for (i = 0; i < m->nchips; i++) {
         const tsp_chip *c = m->chips[i];
         if (!c)

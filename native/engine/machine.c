@@ -70,6 +70,7 @@ void tsp_destroy(tsp_machine *m)
     free(m->chips);
     tsp_events_free(&m->events);
     tsp_hazards_free(m);
+    free(m->drift_ppb);
     free(m);
 }
 

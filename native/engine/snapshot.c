@@ -16,7 +16,7 @@
 #include "snapshot.h"
 
 #define MAGIC "TSPSNAP"   /* 8 bytes with its NUL */
-#define VERSION 3          /* 3: events in (cycle, tie) order; pending stream writes saved as streams */
+#define VERSION 4          /* 4: clock drift, jitter seed, per-queue sync skew; 3: events in (cycle, tie) order */
 #define ID_LEN 64          /* sha256 hex of the ISA, of the engine sources */
 #define HEADER (8 + 4 + 2 * ID_LEN + 4 + 8 + 8)
 
@@ -174,6 +174,18 @@ static void machine(snap_io *s, tsp_machine *m)
     m->stats.issued = snap_num(s, m->stats.issued, 8);
     m->stats.executed = snap_num(s, m->stats.executed, 8);
     m->stats.stream_writes = snap_num(s, m->stats.stream_writes, 8);
+    m->jitter_seed = snap_num(s, m->jitter_seed, 8);
+    if (snap_num(s, m->drift_ppb != NULL, 1)) {
+        if (s->load && !snap_room(s, m->nchips, 8))
+            return;
+        if (s->load && !(m->drift_ppb = calloc(m->nchips, sizeof *m->drift_ppb)))
+            return (void)(s->nomem = 1);
+        for (c = 0; c < m->nchips; c++) {
+            m->drift_ppb[c] = (int64_t)snap_num(s, (uint64_t)m->drift_ppb[c], 8);
+            if (s->load && (m->drift_ppb[c] > TSP_DRIFT_PPB_MAX || m->drift_ppb[c] < -TSP_DRIFT_PPB_MAX))
+                s->bad = 1;
+        }
+    }
     m->nhazards = snap_num(s, m->nhazards, 8);
     m->hazards_n = snap_num(s, m->hazards_n, 4);
     if (s->load && (m->hazards_n > TSP_HAZARDS_KEPT || m->hazards_n > m->nhazards ||

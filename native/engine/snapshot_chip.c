@@ -89,6 +89,7 @@ static void queue(snap_io *s, tsp_queue *q, unsigned slot)
     q->rep_d = snap_num(s, q->rep_d, 8);
     q->issued = snap_num(s, q->issued, 8);
     q->executed = snap_num(s, q->executed, 8);
+    q->sync_skew = (int64_t)snap_num(s, (uint64_t)q->sync_skew, 8);
     if (!s->load)
         return;
     if (q->nwords == 0 || q->state > TSP_Q_DONE || q->next > q->nwords || q->prev_row < -1 ||

@@ -67,6 +67,8 @@ typedef struct {
     uint64_t hacs;             /* hac instructions (calibration: accounted, a no-op without drift) */
     uint64_t sacs;             /* sac instructions (accounted) */
     uint64_t sac_offset;       /* offset of the last sac */
+    int64_t drift_ppb;         /* clock drift, parts per billion (tsp_chip_drift_set) */
+    int64_t skew;              /* local minus global (HAC) time at the current cycle */
 } tsp_chip_info;
 
 typedef struct {
@@ -122,6 +124,12 @@ int tsp_link_set(tsp_machine *m, uint32_t chip_a, uint32_t port_a, uint32_t chip
 /* TSP_E_IMAGE, naming chip, port and instruction, when a loaded send, receive,
  * transmit or hac uses a port with no link. */
 int tsp_links_check(tsp_machine *m);
+/* Optional realism (clock.c), before the first tsp_run.  The chip's clock runs
+ * drift_ppb parts per billion fast (negative: slow), |drift_ppb| <= 10^6.
+ * A nonzero seed gives every flit a latency drawn around its link's latency
+ * within c2c.link_latency_min..max; 0 switches jitter off. */
+int tsp_chip_drift_set(tsp_machine *m, uint32_t chip, int64_t drift_ppb);
+int tsp_jitter_set(tsp_machine *m, uint64_t seed);
 int tsp_link_info_get(const tsp_machine *m, uint32_t chip, uint32_t port, tsp_link_info *out);
 /* Host bytes the engine holds for this machine now (chips, MEM, streams, MXM, links, events). */
 int tsp_memory_bytes(const tsp_machine *m, uint64_t *out);

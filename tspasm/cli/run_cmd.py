@@ -1,5 +1,5 @@
 """`tspasm run prog.tsp|prog.tspo [--dump out.npz] [--json] [--hazards stop|warn] [--max-cycles N]
-[--topology NAME|FILE.toml]`."""
+[--topology NAME|FILE.toml] [--seed N --drift-ppm PPM --jitter]`."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,7 @@ import sys
 import numpy as np
 
 from ..runner import RunError, jsonable, load_program, run_program, write_npz
+from .clock_args import add_clock_args, clock_model, nonneg_int
 
 
 def register(sub) -> None:
@@ -22,18 +23,11 @@ def register(sub) -> None:
     p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
                    help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
                         "(default: the smallest built-in holding the program's chips)")
+    add_clock_args(p)
     p.set_defaults(func=run)
 
 
-def _cycles(text: str) -> int:
-    import argparse
-    try:
-        n = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid cycle count {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"cycle count must be >= 0, not {n}")
-    return n
+_cycles = nonneg_int("cycle count")
 
 
 def _dtype_name(arr: np.ndarray) -> str:
@@ -52,7 +46,7 @@ def run(args) -> int:
     loaded = load_program(args.program)
     try:
         result = run_program(loaded, hazards=args.hazards, max_cycles=args.max_cycles,
-                             topology=args.topology)
+                             topology=args.topology, clocks=clock_model(args))
     except RunError as exc:
         if args.json:
             sys.stdout.write(json.dumps({
@@ -88,6 +82,8 @@ def run(args) -> int:
             "topology": result.topology,
             "chips_used": result.chips_used,
             "memory_bytes": result.memory_bytes,
+            "clocks": {"seed": result.machine.clocks.seed, "drift_ppm": result.machine.clocks.drift_ppm,
+                       "jitter": result.machine.clocks.jitter},
         }
         if args.dump:
             obj["dump"] = args.dump
@@ -103,6 +99,8 @@ def run(args) -> int:
         if len(result.chips_used) > 1:
             out.append(f"chips: {', '.join(map(str, result.chips_used))} of topology {result.topology}; "
                        f"engine memory {result.memory_bytes:,} bytes")
+        if result.machine.clocks.active:
+            out.append(f"clocks: {result.machine.clocks.describe(result.machine.isa)}")
         if result.hazard_count:
             out.append(f"hazards: {result.hazard_count} schedule error(s) recorded (--hazards warn)")
         if args.dump:

@@ -8,8 +8,9 @@ Importing checks that the compiled extension was built from the same isa/ as
 this package and raises EngineBuildError (an ImportError) with the remedy if not.
 """
 from ._native import COMPILED_FINGERPRINT
+from .clocks import ClockModel
 from .errors import EngineBuildError, EngineError
 from .machine import Hazard, Machine, QueueInfo, Snapshot, StopReason
 
-__all__ = ["COMPILED_FINGERPRINT", "EngineBuildError", "EngineError", "Hazard", "Machine", "QueueInfo", "Snapshot",
+__all__ = ["COMPILED_FINGERPRINT", "ClockModel", "EngineBuildError", "EngineError", "Hazard", "Machine", "QueueInfo", "Snapshot",
            "StopReason"]

@@ -18,6 +18,7 @@ from ..image.program import DataSegment, Program
 from ..isa import default_isa
 from ..isa.model import Isa
 from ._native import ffi, lib
+from .clocks import ClockModel
 from .errors import EngineError
 from .planes import PlaneMap
 
@@ -106,6 +107,8 @@ class Machine:
     hazards="warn" records it (see `hazards`) and carries on, reading a missing
     value as zeros.  Address faults and unimplemented instructions always stop.
 
+    `clocks` (a ClockModel) switches on seeded clock drift and link jitter (off by default).
+
     `topology` (a tspasm.topology Topology) gives the chips and the C2C links between
     them; by default the smallest built-in that holds the program's chips (and, with
     `chips`, chips 0..chips-1): single, pair, node or rack.  The machine has
@@ -114,7 +117,8 @@ class Machine:
     """
 
     def __init__(self, program: Program, *, hazards: str = "stop", chips: int | None = None,
-                 isa: Isa | None = None, topology: Topology | None = None):
+                 isa: Isa | None = None, topology: Topology | None = None,
+                 clocks: ClockModel | None = None):
         if hazards not in ("stop", "warn"):
             raise UsageError(f"hazards must be 'stop' or 'warn', not {hazards!r}")
         self.isa = isa or default_isa()
@@ -143,6 +147,8 @@ class Machine:
             if link.chip_a in used or link.chip_b in used:  # the rest can never carry a flit
                 self._check(lib.tsp_link_set(self._h, *link),
                             f"wiring link {link} of topology {self.topology.name}")
+        self.clocks = clocks or ClockModel()
+        self._set_clocks(used)
         for chip in sorted(program.code):
             self._load_code(chip, program.code[chip])
         self._check(lib.tsp_links_check(self._h))
@@ -150,6 +156,13 @@ class Machine:
             self._load_data(seg)
 
     # ---- loading -------------------------------------------------------------
+
+    def _set_clocks(self, used) -> None:
+        drifts = self.clocks.drift_ppb(self.topology.chips)
+        for chip in sorted(used):  # an idle chip's clock cannot matter
+            if drifts[chip]:
+                self._check(lib.tsp_chip_drift_set(self._h, chip, drifts[chip]), f"drift of chip {chip}")
+        self._check(lib.tsp_jitter_set(self._h, self.clocks.jitter_seed()), "link jitter")
 
     def _load_code(self, chip: int, code: np.ndarray) -> None:
         if code.ndim != 3 or code.shape[1:] != (len(self.isa.queues), self.isa.param("geometry.slot_bytes")):
@@ -308,7 +321,8 @@ class Machine:
         info = ffi.new("tsp_chip_info *")
         self._check(lib.tsp_chip_info_get(self._h, chip, info), f"chip_info({chip})")
         return {k: int(getattr(info, k)) for k in ("config_mask", "ifetch_words", "notifies", "mem_slices",
-                                                     "mxm_planes", "transmits", "hacs", "sacs", "sac_offset")}
+                                                     "mxm_planes", "transmits", "hacs", "sacs", "sac_offset",
+                                                     "drift_ppb", "skew")}
 
     def link_info(self, chip: int, port: int) -> dict[str, int] | None:
         """State of C2C port `port` (L<port>) of `chip`, or None when no link is wired there:
