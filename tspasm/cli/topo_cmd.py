@@ -33,8 +33,9 @@ def run(args) -> int:
         print(json.dumps({"topology": topo.name, **m.as_json()}))
         return 0
     diameter = "disconnected" if m.diameter is None else _hops(m.diameter)
-    if m.node_diameter is not None:
-        diameter += f" ({_hops(m.node_diameter)} between nodes, a node counted as one router)"
+    if m.node_diameter is not None and m.diameter is not None:
+        diameter += (f" (as the 2022 paper counts: {_hops(m.node_diameter)} between nodes, a node one "
+                     f"router, + a local hop at each end; {_hops(m.chip_diameter)} chip to chip)")
     lines = [f"topology  {topo.name}", f"chips     {m.chips}", f"links     {m.links}",
              f"diameter  {diameter}"]
     lines.append("hops      unordered chip pairs at each distance")
