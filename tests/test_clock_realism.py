@@ -209,3 +209,22 @@ def test_snapshot_restore_continues_identically_with_drift_and_jitter():
     other.run()
     assert (other.cycle, other.state_hash()) == (end, h)
     assert list(other.outputs()["y"][:5]) == [3, 1, 4, 1, 5]
+
+
+def test_debugger_replays_the_same_clocks_when_going_back(tmp_path, capsys):
+    from tspasm.debug.session import Session
+
+    prog = ROOT / "programs" / "pingpong_2chip.tsp"
+    clocks = ClockModel(seed=2, drift_ppm=50.0, jitter=True)
+    s = Session(assemble_file(str(prog)), clocks=clocks, path=str(prog))
+    s.execute("goto 300")
+    h300 = s.execute("info hash")
+    s.execute("goto 100")
+    assert s.execute("goto 300") and s.execute("info hash") == h300
+    plain = Session(assemble_file(str(prog)), path=str(prog))
+    plain.execute("goto 300")
+    assert plain.execute("info hash") != h300   # the clock model is part of the machine state
+    cmds = tmp_path / "c.txt"
+    cmds.write_text("goto 300\ninfo hash\n")
+    assert main(["debug", str(prog), "--jitter", "--drift-ppm", "50", "--seed", "2", "-x", str(cmds)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(h300.strip().splitlines()[-1])

@@ -16,10 +16,11 @@ from tspasm.debug.session import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 VADD = ROOT / "programs" / "vector_add_i8.tsp"
+PINGPONG = ROOT / "programs" / "pingpong_2chip.tsp"
 
 
-def drive(keys: str) -> tuple[Session, Repl, int]:
-    session = Session(assemble_file(str(VADD)))
+def drive(keys: str, program: Path = VADD) -> tuple[Session, Repl, int]:
+    session = Session(assemble_file(str(program)))
     with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
         inp.send_text(keys)
         repl = Repl(session, history=InMemoryHistory(), input=inp, output=DummyOutput(), color=False)
@@ -42,6 +43,19 @@ def test_reverse_step_hash_through_the_prompt():
     session, repl, _ = drive("step 4\ninfo hash\nstep 3\nreverse-step 3\ninfo hash\nquit\n")
     hashes = [t for t in repl.transcript if t.startswith("cycle 4 state hash")]
     assert len(hashes) == 2 and hashes[0] == hashes[1]
+
+
+def test_link_watchpoint_fires_through_the_prompt():
+    # pingpong_2chip: chip 0 sends on L0 at cycle 2 (in flight towards chip 1 from cycle 3); the
+    # vector lands in chip 1's receive FIFO after the link latency, at 2 + 217 = 219.
+    session, repl, status = drive("watch link 1:L0\ncontinue\ncontinue\ninfo breakpoints\nquit\n", PINGPONG)
+    assert status == 0 and session.machine.cycle == 219
+    assert "watchpoint 1: link 1:L0 (to chip 0 L0)" in repl.transcript
+    first, second = [t for t in repl.transcript if "-- watchpoint 1: link 1:L0 (to chip 0 L0) changed" in t]
+    assert first.startswith("watchpoint 1: link 1:L0 (to chip 0 L0)\n  in flight 0 -> 1\n-- cycle 3  chip 0 ")
+    assert second.startswith("watchpoint 1: link 1:L0 (to chip 0 L0)\n  fifo 0 -> 1\n  in flight 1 -> 0\n"
+                             "-- cycle 219  chip 0 ")
+    assert repl.transcript[-1] == "watchpoint 1: link 1:L0 (to chip 0 L0)  hits 2"
 
 
 def test_bad_command_keeps_the_prompt():

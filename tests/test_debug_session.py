@@ -118,7 +118,8 @@ def test_watch_stream_at_a_position(s):
 
 def test_c2c_links_are_reported_cleanly(s):
     assert s.execute("info links") == "no C2C links on this machine (topology single)"
-    assert s.execute("watch L3").startswith("watchpoints on C2C links are not supported yet")
+    assert s.execute("watch link L3") == "error: no C2C links on this machine (topology single)" and s.failed
+    assert s.execute("watch L3") == "error: C2C links are watched with `watch link [chip:]Ln`, like `watch link L3`"
 
 
 def test_x_formats(s):

@@ -1,4 +1,6 @@
-"""`tspasm debug prog.tsp [-x commands.txt]`: the interactive debugger, or a scripted session.
+"""`tspasm debug prog.tsp [-x commands.txt] [--topology NAME|FILE.toml] [--seed N --drift-ppm PPM
+--jitter]`: the interactive debugger,
+or a scripted session.  --topology is resolved as `tspasm run` resolves it, with the same errors.
 
 With -x every line of the file runs through the same Session.execute as the REPL,
 echoed after a prompt like the REPL's, so a transcript reads like a terminal
@@ -11,6 +13,7 @@ import sys
 
 from ..asm.assembler import Assembler
 from ..errors import UsageError
+from .clock_args import add_clock_args, clock_model
 
 
 def register(sub) -> None:
@@ -18,12 +21,18 @@ def register(sub) -> None:
     p.add_argument("source", help="TSP assembly file (.tsp)")
     p.add_argument("-x", "--commands", metavar="FILE",
                    help="run the debugger commands in FILE (one a line) and exit; status 1 if any failed")
+    # the same option and help as `tspasm run`: the Session builds its machine with runner.make_machine
+    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
+                   help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
+                        "(default: the smallest built-in holding the program's chips)")
+    add_clock_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..debug.session import Session
-    session = Session(Assembler().assemble_file(args.source))
+    session = Session(Assembler().assemble_file(args.source), topology=args.topology, path=args.source,
+                      clocks=clock_model(args))
     if args.commands is None:
         from ..debug.repl import Repl
         return Repl(session, color=sys.stdout.isatty()).loop()

@@ -4,11 +4,11 @@ A mixin of Session (session.py), split out only to keep each module short.
 """
 from __future__ import annotations
 
-from . import context, formats
+from . import context, formats, links
 from .formats import DebugError
 from .points import Breakpoint, Watchpoint
 
-NO_LINK_WATCH = "watchpoints on C2C links are not supported yet (info links shows their state)"
+WATCH_USAGE = "usage: watch [chip:]SLICE ADDR [rows] | Sn(E|W)@POS | link [chip:]Ln"
 
 
 class Actions:
@@ -81,11 +81,20 @@ class Actions:
 
     def cmd_watch(self, word, args) -> str:
         if not args:
-            raise DebugError("usage: watch [chip:]SLICE ADDR [rows] | Sn(E|W)@POS")
-        if args[0].upper().startswith("L") or args[0].startswith("C2C"):
-            return NO_LINK_WATCH
+            raise DebugError(WATCH_USAGE)
         n = self._number + 1
-        if "@" in args[0]:
+        head = formats.split_chip(args[0], self.chip)[1].upper()
+        if args[0].lower() == "link":
+            if len(args) != 2:
+                raise DebugError("usage: watch link [chip:]Ln   (like L0 or 1:L0; info links lists them)")
+            chip, port = links.parse_port(self.machine, args[1], self.chip)
+            w = Watchpoint(n, "link", f"link {chip}:L{port}{links.peer(self.machine, chip, port)}", chip,
+                           port=port)
+        elif head.startswith("C2C") or links.is_port(head):
+            # a port or C2C queue where a MEM slice belongs: say how links are watched
+            like = args[0] if links.is_port(head) else "L0"
+            raise DebugError(f"C2C links are watched with `watch link [chip:]Ln`, like `watch link {like}`")
+        elif "@" in args[0]:
             ref = formats.parse_stream(args[0], self.chip)
             self.check_chip(ref.chip)
             w = Watchpoint(n, "stream", f"{ref.chip}:{ref.name}@{ref.pos}", ref.chip, stream=ref.name, pos=ref.pos)
@@ -188,31 +197,13 @@ class Actions:
         if what == "hash":
             return f"cycle {self.machine.cycle} state hash 0x{self.machine.state_hash():016x}"
         if what == "links":
-            return self._info_links()
+            return links.info_links(self.machine)
         if what == "stats":
             return " ".join(f"{k}={v}" for k, v in self.machine.stats().items())
         if what == "chip":
             info = self.machine.chip_info(self.chip)
             return f"chip {self.chip}: " + " ".join(f"{k}={v}" for k, v in info.items())
         raise DebugError(f"unknown info subcommand {what!r}")
-
-    def _info_links(self) -> str:
-        """Wired ports of the program's chips: peer, FIFO, flits in flight, bandwidth state."""
-        m = self.machine
-        chips = sorted(set(m.program.chips) | set(m.program.code))
-        rows = []
-        for chip in chips:
-            for port in range(m.isa.param("c2c.links")):
-                info = m.link_info(chip, port)
-                if info is None:
-                    continue
-                rows.append(f"chip {chip} L{port} -> chip {info['peer_chip']} L{info['peer_port']}: "
-                            f"latency {info['latency']}, fifo {info['fifo']}, in flight {info['in_flight']}, "
-                            f"sent {info['sent']}, received {info['received']}, link free at cycle "
-                            f"{info['tx_free']}")
-        if not rows:
-            return f"no C2C links on this machine (topology {m.topology.name})"
-        return "\n".join(rows)
 
     def _info_queues(self, show_all: bool) -> str:
         m = self.machine

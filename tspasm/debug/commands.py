@@ -18,7 +18,8 @@ class Complete(enum.Enum):
     STREAM = "stream"        # stream names with a position (S3E@24)
     LOCATION = "location"    # break targets: cycles, file:line, labels, `queue`, `error`
     MEM = "mem"              # MEM slice names
-    WATCH = "watch"          # MEM slices and streams
+    VALUE = "value"          # MEM slices and streams (display)
+    WATCH = "watch"          # MEM slices, streams and `link`, then port names after `link`
     INFO = "info"            # info subcommands
     COMMAND = "command"      # command names (for help)
 
@@ -64,15 +65,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("delete", ("d",), "[n ...]", "delete breakpoints/watchpoints (all without n)",
             "delete 2 3 deletes numbers 2 and 3; delete alone deletes every breakpoint and watchpoint.",
             Complete.NONE, "cmd_delete"),
-    Command("watch", ("w",), "[chip:]SLICE ADDR [rows] | Sn(E|W)@POS", "stop when a MEM word or a stream changes",
+    Command("watch", ("w",), "[chip:]SLICE ADDR [rows] | Sn(E|W)@POS | link [chip:]Ln",
+            "stop when a MEM word, a stream or a C2C link changes",
             "watch MEM_E0 0x40      stop after the 320-byte word at MEM_E0 0x40 changes\n"
             "watch MEM_E0 0x40 4    ... any of 4 words from 0x40\n"
             "watch S3E@24           stop after the value on S3E at position 24 changes\n"
+            "watch link L0          stop after port L0 of the focused chip sends a vector, one arrives\n"
+            "                       in its receive FIFO or a receive pops one (its sent, received, fifo\n"
+            "                       or in-flight count changes); watch link 1:L0 names the chip\n"
             "Watchpoints are checked after every cycle, so running with one is slower.",
             Complete.WATCH, "cmd_watch"),
     Command("display", ("disp",), "[x/FMT ... | Sn(E|W)@POS[/type]]", "show an expression at every stop",
             "display x/1i8 MEM_E0 0x40   or   display S3E@28/i8.  Without arguments, shows them all now;\n"
-            "`undisplay n` removes one.", Complete.WATCH, "cmd_display"),
+            "`undisplay n` removes one.", Complete.VALUE, "cmd_display"),
     Command("undisplay", (), "[n ...]", "remove display expressions (all without n)",
             "undisplay 1 removes display 1; undisplay alone removes all of them.", Complete.NONE,
             "cmd_undisplay"),

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import formats, links
+
 _ACTIVE = ("ready", "repeating")
 
 
@@ -59,7 +61,7 @@ class Breakpoint:
 @dataclass
 class Watchpoint:
     number: int
-    kind: str                       # "mem" or "stream"
+    kind: str                       # "mem", "stream" or "link"
     what: str
     chip: int
     slice: str | None = None
@@ -67,29 +69,45 @@ class Watchpoint:
     rows: int = 1
     stream: str | None = None       # e.g. "S3E"
     pos: int = 0
+    port: int = 0                   # link watchpoints: L<port> of chip
     temporary: bool = False
     hits: int = 0
-    last: np.ndarray | None = field(default=None, repr=False)
+    last: np.ndarray | tuple | None = field(default=None, repr=False)
 
-    def read(self, machine) -> np.ndarray | None:
+    def read(self, machine) -> np.ndarray | tuple | None:
         if self.kind == "mem":
             return machine.read_mem(self.chip, self.slice, self.addr, self.rows, "i8")
+        if self.kind == "link":
+            return links.read(machine, self.chip, self.port)
         return machine.stream(self.chip, self.stream, self.pos)
 
     def reset(self, machine) -> None:
         """Take the current value as the baseline (after a jump in time)."""
         self.last = self.read(machine)
 
-    def changed(self, machine) -> tuple[np.ndarray | None, np.ndarray | None] | None:
+    def changed(self, machine) -> tuple | None:
         """(old, new) if the value differs from the baseline (and move the baseline), else None."""
         new = self.read(machine)
         old = self.last
-        same = (old is None and new is None) or (
-            old is not None and new is not None and np.array_equal(old, new))
+        if old is None or new is None:
+            same = old is None and new is None
+        else:
+            same = np.array_equal(old, new) if isinstance(new, np.ndarray) else old == new
         if same:
             return None
         self.last = new
         return old, new
 
+    def change_note(self, old, new) -> str:
+        """The lines a stop prints for a change: old/new values (MEM, stream) or counter moves (link)."""
+        if self.kind == "link":
+            return "\n".join([self.describe(), *("  " + ln for ln in links.change_lines(old, new))])
+        return (f"{self.describe()}\n  old: {formats.short(_i8(old), 'i8')}"
+                f"\n  new: {formats.short(_i8(new), 'i8')}")
+
     def describe(self) -> str:
         return f"watchpoint {self.number}: {self.what}"
+
+
+def _i8(a):
+    return None if a is None else a.reshape(-1).view("int8")

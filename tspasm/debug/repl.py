@@ -18,6 +18,7 @@ from prompt_toolkit.formatted_text import ANSI
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.shortcuts import print_formatted_text
 
+from . import links
 from .commands import INFO_SUBCOMMANDS, Complete
 from .session import Quit, Session
 
@@ -45,10 +46,13 @@ def candidates(session: Session, before_cursor: str) -> list[str]:
             lines = sorted({f"{Path(p).name}:{ln}" for p, ln in session._by_line})
             return ["error", "queue", *labels, *lines]
         return []
+    if kind is Complete.WATCH and argn == 2 and words[1].lower() == "link":
+        return links.port_names(session.machine, session.chip)
     if argn != 1:
         return []
     return {Complete.QUEUE: queues, Complete.MEM: mems, Complete.STREAM: streams,
-            Complete.WATCH: mems + streams, Complete.INFO: list(INFO_SUBCOMMANDS),
+            Complete.VALUE: mems + streams, Complete.WATCH: ["link", *mems, *streams],
+            Complete.INFO: list(INFO_SUBCOMMANDS),
             Complete.COMMAND: session.registry.words()}.get(kind, [])
 
 

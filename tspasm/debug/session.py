@@ -20,6 +20,7 @@ from pathlib import Path
 from ..engine.errors import EngineError
 from ..engine.machine import Machine, StopReason
 from ..errors import TspError
+from ..runner import Loaded, make_machine
 from . import context, formats
 from .commands import Registry
 from .formats import DebugError
@@ -36,7 +37,12 @@ class Quit(Exception):
 
 
 class Session(Actions):
-    def __init__(self, assembly, *, sources: dict[str, str] | None = None):
+    def __init__(self, assembly, *, sources: dict[str, str] | None = None, topology=None,
+                 path: str | None = None, clocks=None):
+        """topology: as `tspasm run --topology` takes it (a name, FILE.toml, a Topology or None for
+        the smallest built-in holding the program's chips); path: the program, for diagnostics;
+        clocks: a ClockModel (seeded drift and jitter; replays keep the same seed)."""
+        self.clocks = clocks
         self.asm = assembly
         self.isa = assembly.isa
         self.registry = Registry()
@@ -61,7 +67,11 @@ class Session(Actions):
         self.halted = False
         self.interrupt = False            # set from the REPL's Ctrl-C handler, polled between chunks
         self.failed = False               # the last command was an error (for `debug -x` exit status)
+        self._loaded = Loaded(path or next(iter(assembly.program.files), "<program>"), assembly.program,
+                              assembly)
+        self.topology = topology
         self.machine = self._new_machine()
+        self.topology = self.machine.topology   # resolved once: every replay runs on the same links
         self._hazards_seen = 0
         self._snaps: dict[int, tuple] = {}   # cycle -> (Snapshot, halted)
         self._snap_every = SNAP_EVERY
@@ -69,8 +79,10 @@ class Session(Actions):
     # ---- helpers used by context and inspect -----------------------------------------
 
     def _new_machine(self) -> Machine:
+        # Built by runner.make_machine, as `tspasm run` builds it, so --topology resolves the same way and
+        # a program the topology cannot hold fails with run's diagnostic (RunError) or UsageError.
         # warn mode: a schedule error is recorded and the run goes on, so `break error` can stop on it.
-        return Machine(self.asm.program, hazards="warn", isa=self.isa)
+        return make_machine(self.asm.program, "warn", self.topology, self._loaded, self.clocks)
 
     def _keep_snapshot(self, force: bool = False) -> None:
         """Remember the machine now if the last kept snapshot is SNAP_EVERY cycles back (or force)."""
@@ -255,8 +267,7 @@ class Session(Actions):
                             del self.points[b.number]
                     for w, (old, new) in changes:
                         w.hits += 1
-                        notes.append(f"watchpoint {w.number}: {w.what}\n  old: {formats.short(_i8(old), 'i8')}"
-                                     f"\n  new: {formats.short(_i8(new), 'i8')}")
+                        notes.append(w.change_note(old, new))
                     return ", ".join(reasons), notes
             if next_slot is not None:
                 q = m.queue_info(self.chip, next_slot)
@@ -361,7 +372,3 @@ class Session(Actions):
         target, reason = hits[-1] if hits else (0, "start of program (no earlier stop)")
         self.goto(target)
         return self._stop(reason)
-
-
-def _i8(a):
-    return None if a is None else a.reshape(-1).view("int8")
