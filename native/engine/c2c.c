@@ -403,7 +403,7 @@ int tsp_memory_bytes(const tsp_machine *m, uint64_t *out)
             continue;
         n += sizeof *c;
         for (k = 0; k < TSP_NUM_QUEUES; k++)
-            n += (uint64_t)c->q[k].nwords * 16;
+            n += (uint64_t)c->q[k].nwords * 16 + (c->q[k].dec ? sizeof *c->q[k].dec : 0);
         for (k = 0; k < TSP_MEM_SLICES; k++)
             n += c->mem[k] ? (uint64_t)TSP_MEM_WORDS * TSP_VECTOR_BYTES : 0;
         n += tsp_streams_bytes(c->streams);

@@ -130,11 +130,12 @@ typedef struct {
     uint64_t rep_base, rep_k, rep_n, rep_d;  /* at rep_base + k*d for k = 1..n */
     uint64_t issued, executed;
     int64_t sync_skew;         /* the chip's clock skew when this queue last lined up with the HACs (clock.c) */
-    /* The last unit instruction issued, decoded (dec.op NULL: none yet, as
-     * after a snapshot restore); a repeat re-issues it from here.  Derived
-     * from `words`, so snapshots leave it out and reissue() rebuilds it. */
+    /* The last unit instruction issued, decoded (NULL: none yet, as after a
+     * snapshot restore); a repeat re-issues it from here.  Derived from
+     * `words`, so snapshots leave it out and reissue() rebuilds it.  Allocated
+     * on first use: it is most of a queue's size. */
     uint32_t dec_row;
-    tsp_decoded dec;
+    tsp_decoded *dec;
 } tsp_queue;
 
 /* Per MEM slice, per cycle: one read and one write, in different banks. */

@@ -15,6 +15,7 @@
  *   delay    runtime_deskew t: t cycles corrected by the clock skew gained
  *            since the queue last lined up with the HACs (clock.c)
  * Each queue has at most one event in the heap: its next issue or re-issue. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -27,10 +28,15 @@
 static const tsp_decoded *decode_row(tsp_queue *q, uint32_t row, tsp_decoded *local)
 {
     uint64_t lo = q->words[2 * row], hi = q->words[2 * row + 1];
-    tsp_decoded *d = tsp_op((unsigned)(lo & 0xFF))->units != TSP_UNIT_ALL ? &q->dec : local;
-    tsp_decode(lo, hi, d);  /* opcode validated when the queue was loaded */
-    if (d == &q->dec)
+    tsp_decoded *d = local;
+    /* The cache is allocated by the queue's first unit instruction, so a chip that only
+       ends a link (or a queue that only waits) does not carry one; without memory for
+       it, repeats decode again each time. */
+    if (tsp_op((unsigned)(lo & 0xFF))->units != TSP_UNIT_ALL && (q->dec || (q->dec = malloc(sizeof *q->dec)))) {
+        d = q->dec;
         q->dec_row = row;
+    }
+    tsp_decode(lo, hi, d);  /* opcode validated when the queue was loaded */
     return d;
 }
 
@@ -86,7 +92,7 @@ static int repeat_step(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *
 static int reissue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
 {
     tsp_decoded local;
-    const tsp_decoded *d = q->dec.op && q->dec_row == q->rep_row ? &q->dec : decode_row(q, q->rep_row, &local);
+    const tsp_decoded *d = q->dec && q->dec_row == q->rep_row ? q->dec : decode_row(q, q->rep_row, &local);
     tsp_insn in = insn_of(d, q->rep_row, q->rep_k);
     int rc = execute(m, chip, slot, t, &in);
     return rc != TSP_OK ? rc : repeat_step(m, chip, slot, q);

@@ -50,8 +50,10 @@ static void chip_free(tsp_chip *c)
     unsigned i;
     if (!c)
         return;
-    for (i = 0; i < TSP_NUM_QUEUES; i++)
+    for (i = 0; i < TSP_NUM_QUEUES; i++) {
         free(c->q[i].words);
+        free(c->q[i].dec);
+    }
     for (i = 0; i < TSP_MEM_SLICES; i++)
         free(c->mem[i]);
     tsp_streams_free(c->streams);
