@@ -105,6 +105,19 @@ int tsp_streams_write(tsp_streams *s, unsigned sid, unsigned pos, uint64_t t, co
  * died, which is still in cache, instead of its ring slot's (RING cycles cold). */
 int tsp_streams_write_now(tsp_streams *s, uint64_t now, unsigned sid, unsigned pos, uint64_t t,
                           const uint8_t *data, const tsp_writer *who, tsp_writer *other);
+/* The same, returning where the value's TSP_VECTOR_BYTES go (the caller fills
+ * them before the next stream call): *rc 0, 1 (a clash, as above) or -1 with NULL. */
+uint8_t *tsp_streams_put(tsp_streams *s, uint64_t now, unsigned sid, unsigned pos, uint64_t t,
+                         const tsp_writer *who, tsp_writer *other, int *rc);
+/* The same for the value of a MEM row (slice -1: a constant, e.g. the zero
+ * vector): the store points at the row instead of copying it, so the row must
+ * not change while it may be read - see tsp_streams_row_written. */
+int tsp_streams_put_row(tsp_streams *s, uint64_t now, unsigned sid, unsigned pos, uint64_t t, const uint8_t *row,
+                        int slice, uint32_t addr, const tsp_writer *who, tsp_writer *other);
+/* Before a MEM row changes at cycle now (s may be NULL): values still pointing
+ * at it get a copy.  unref_all: every value, before a host write.  0, or -1 out of memory. */
+int tsp_streams_row_written(tsp_streams *s, int slice, uint32_t addr, const uint8_t *row, uint64_t now);
+int tsp_streams_unref_all(tsp_streams *s);
 uint64_t tsp_streams_hash(const tsp_streams *s, uint64_t now, uint64_t h);
 uint64_t tsp_streams_pending(const tsp_streams *s, uint64_t now, uint64_t *last);
 uint64_t tsp_streams_bytes(const tsp_streams *s);  /* host memory held */
@@ -295,6 +308,10 @@ const char *tsp_sid_name(unsigned sid, char buf[8]);
 const uint8_t *tsp_in(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc);
 int tsp_group(tsp_ctx *cx, const tsp_insn *in, int field, unsigned n, unsigned *base);
 int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data);
+/* tsp_out without the copy: *buf is where the result goes, to be filled before the next stream call. */
+int tsp_out_buf(tsp_ctx *cx, const tsp_insn *in, unsigned sid, uint8_t **buf);
+/* tsp_out of MEM row addr of the queue's slice (row NULL: an untouched slice, zeros). */
+int tsp_out_row(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *row, uint32_t addr);
 extern const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
 
 /* Queues and ICU (icu.c) */

@@ -106,7 +106,8 @@ static int mem_read(tsp_ctx *cx, const tsp_insn *in, int addr_field, int dst_fie
         return rc;
     row = tsp_mem_row(cx->chip, cx->slice, a, 0);
     prefetch_ahead(cx, in, addr_field);
-    return tsp_out(cx, in, (unsigned)tsp_field(in, dst_field), row ? row : tsp_zero_vector);
+    /* the stream store points at the row; mem_write below copies it out before changing it */
+    return tsp_out_row(cx, in, (unsigned)tsp_field(in, dst_field), row, a);
 }
 
 static int mem_write(tsp_ctx *cx, const tsp_insn *in, int addr_field, int src_field)
@@ -122,9 +123,11 @@ static int mem_write(tsp_ctx *cx, const tsp_insn *in, int addr_field, int src_fi
     v = tsp_in(cx, in, (unsigned)tsp_field(in, src_field), &rc);
     if (!v)
         return rc;
-    if (!(row = tsp_mem_row(cx->chip, cx->slice, a, 1)))
+    if (!(row = tsp_mem_row(cx->chip, cx->slice, a, 1)) ||
+        tsp_streams_row_written(cx->chip->streams, cx->slice, a, row, cx->cycle) < 0)
         return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for %s", tsp_queue_name(cx->slot));
-    tsp_copy_vector(row, v);
+    if (v != row)  /* v may be this very row, read earlier and still in flight */
+        tsp_copy_vector(row, v);
     return TSP_OK;
 }
 
@@ -176,11 +179,13 @@ int tsp_exec_gather(tsp_ctx *cx, const tsp_insn *in)
 int tsp_exec_scatter(tsp_ctx *cx, const tsp_insn *in)
 {
     uint32_t addr[TSP_SUPERLANES];
+    uint8_t src[TSP_VECTOR_BYTES];  /* a copy: the value may point at a row written below */
     unsigned banks, s;
     int slice = cx->slice, rc;
-    const uint8_t *src = tsp_in(cx, in, (unsigned)tsp_field(in, TSP_F_src), &rc), *map;
-    if (!src)
+    const uint8_t *v = tsp_in(cx, in, (unsigned)tsp_field(in, TSP_F_src), &rc), *map;
+    if (!v)
         return rc;
+    tsp_copy_vector(src, v);
     if (!(map = tsp_in(cx, in, (unsigned)tsp_field(in, TSP_F_map), &rc)))
         return rc;
     if ((rc = tile_addresses(cx, in, map, addr, &banks)) != TSP_OK ||
@@ -188,7 +193,7 @@ int tsp_exec_scatter(tsp_ctx *cx, const tsp_insn *in)
         return rc;
     for (s = 0; s < TSP_SUPERLANES; s++) {
         uint8_t *row = tsp_mem_row(cx->chip, slice, addr[s], 1);
-        if (!row)
+        if (!row || tsp_streams_row_written(cx->chip->streams, slice, addr[s], row, cx->cycle) < 0)
             return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for %s", tsp_queue_name(cx->slot));
         memcpy(row + s * SL_LANES, src + s * SL_LANES, SL_LANES);
     }
@@ -216,7 +221,8 @@ int tsp_mem_write(tsp_machine *m, uint32_t chip, uint32_t slot, uint32_t addr, u
         return TSP_E_ARG;
     if (rows == 0)
         return TSP_OK;
-    if (!(c = tsp_chip_get(m, chip)) || !(row = tsp_mem_row(c, slice, addr, 1)))
+    if (!(c = tsp_chip_get(m, chip)) || !(row = tsp_mem_row(c, slice, addr, 1)) ||
+        tsp_streams_unref_all(c->streams) < 0)  /* values in flight keep the old rows */
         return TSP_E_NOMEM;
     memcpy(row, data, (size_t)rows * TSP_VECTOR_BYTES);
     return TSP_OK;

@@ -55,7 +55,11 @@ static int pending(tsp_ctx *cx, const tsp_insn *in, uint64_t land, unsigned sid,
     return TSP_OK;
 }
 
-int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
+/* Store an instruction's result for sid: a copy of `row` (MEM row `addr` of the
+ * queue's slice, or a constant when row is NULL... see tsp_out_row) when
+ * row_mode, else into the buffer returned in *buf. */
+static inline int out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int row_mode, const uint8_t *row,
+                      uint32_t addr, uint8_t **buf)
 {
     tsp_machine *m = cx->m;
     tsp_chip *c = cx->chip;
@@ -65,16 +69,24 @@ int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
     int rc;
     tsp_activity(m, land);
     if (in->op->latency > (uint32_t)TSP_STREAMS_AHEAD) {
-        if ((rc = pending(cx, in, land, sid, &p)) == TSP_OK)
-            tsp_copy_vector(p->data, data);
-        return rc;
+        if ((rc = pending(cx, in, land, sid, &p)) != TSP_OK)
+            return rc;
+        if (row_mode)
+            tsp_copy_vector(p->data, row ? row : tsp_zero_vector);
+        else
+            *buf = p->data;
+        return TSP_OK;
     }
     if (!c->streams && !(c->streams = tsp_streams_new()))
         return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for the streams of chip %u", cx->chip_id);
     who.slot = cx->slot;
     who.row = in->row;
     who.cycle = cx->cycle;
-    rc = tsp_streams_write_now(c->streams, cx->cycle, sid, cx->pos, land, data, &who, &other);
+    if (row_mode)
+        rc = tsp_streams_put_row(c->streams, cx->cycle, sid, cx->pos, land, row ? row : tsp_zero_vector,
+                                 row ? cx->slice : -1, addr, &who, &other);
+    else
+        *buf = tsp_streams_put(c->streams, cx->cycle, sid, cx->pos, land, &who, &other, &rc);
     if (rc < 0)
         return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for a stream write");
     if (rc == 0) {
@@ -88,6 +100,25 @@ int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
     p->data[0] = (uint8_t)sid;
     memcpy(p->data + 8, &other, sizeof other);
     return TSP_OK;
+}
+
+int tsp_out_buf(tsp_ctx *cx, const tsp_insn *in, unsigned sid, uint8_t **buf)
+{
+    return out(cx, in, sid, 0, NULL, 0, buf);
+}
+
+int tsp_out_row(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *row, uint32_t addr)
+{
+    return out(cx, in, sid, 1, row, addr, NULL);
+}
+
+int tsp_out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *data)
+{
+    uint8_t *buf = NULL;
+    int rc = out(cx, in, sid, 0, NULL, 0, &buf);
+    if (rc == TSP_OK && buf)
+        tsp_copy_vector(buf, data);
+    return rc;
 }
 
 static const char *writer_insn(const tsp_chip *c, const tsp_writer *w)
