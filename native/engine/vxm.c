@@ -83,12 +83,12 @@ static int store(tsp_ctx *cx, const tsp_insn *in, unsigned bytes, const uint32_t
 }
 
 /* i8 -> i8: the operands are the stream vectors themselves (one plane each), so
- * the byte kernel reads them in place; same reads, same order (m, a, b) and same
- * hazards as the general path. */
+ * the byte kernel reads them in place and writes straight into the stream
+ * store; same reads, same order (m, a, b) and same hazards as the general path. */
 static int vxm_i8(tsp_ctx *cx, const tsp_insn *in, const tsp_vxm_args *v)
 {
-    uint8_t res[TSP_VECTOR_BYTES];
     const uint8_t *a, *b = tsp_zero_vector, *m = tsp_zero_vector;
+    uint8_t *res;
     unsigned base;
     int rc;
     if (vops[v->op].arity == 3 && !(m = in_plane(cx, in, TSP_F_m, &rc)))
@@ -97,11 +97,20 @@ static int vxm_i8(tsp_ctx *cx, const tsp_insn *in, const tsp_vxm_args *v)
         return rc;
     if (vops[v->op].arity >= 2 && !(b = in_plane(cx, in, TSP_F_b, &rc)))
         return rc;
-    if (!tsp_vxm_i8(v->op, v->sat, v->cond, a, b, m, res))
+    if (!tsp_vxm_i8_has(v->op))
         return tsp_fail(cx, in, TSP_E_IMAGE, "%s has no i8 form", in->op->name);  /* vops[] rejects it first */
     if ((rc = tsp_group(cx, in, TSP_F_dst, 1, &base)) != TSP_OK)
         return rc;
-    return tsp_out(cx, in, base, res);
+    if (in->op->latency == 0) {  /* none in this ISA: the result would share the operands' diagonal */
+        uint8_t tmp[TSP_VECTOR_BYTES];
+        tsp_vxm_i8(v->op, v->sat, v->cond, a, b, m, tmp);
+        return tsp_out(cx, in, base, tmp);
+    }
+    /* computed straight into the stream store: another diagonal than the operands' */
+    if ((rc = tsp_out_buf(cx, in, base, &res)) != TSP_OK)
+        return rc;
+    tsp_vxm_i8(v->op, v->sat, v->cond, a, b, m, res);
+    return TSP_OK;
 }
 
 static int vxm(tsp_ctx *cx, const tsp_insn *in, tsp_vop op)

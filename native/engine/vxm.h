@@ -28,6 +28,10 @@ void tsp_vxm_compute(const tsp_vxm_args *v, uint32_t out[TSP_LANES]);
  * and convert), straight on the 320-byte stream vectors: 16 or 32 lanes per SIMD
  * instruction instead of one 32-bit lane at a time.  Returns 0 when the
  * operation has no byte kernel (the caller then takes tsp_vxm_compute). */
+static inline int tsp_vxm_i8_has(tsp_vop op)
+{
+    return op != V_EXP && op != V_TANH && op != V_RSQRT && op != V_CONVERT && op < V_NUM_OPS;
+}
 int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *a, const uint8_t *b, const uint8_t *m,
                uint8_t out[TSP_LANES]);
 

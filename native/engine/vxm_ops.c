@@ -247,10 +247,37 @@ static inline int asr_i8(int x, unsigned s)
     return x < 0 ? ~(~x >> s) : x >> s;
 }
 
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+/* The common byte operations as one SSE instruction per 16 lanes (TSP_LANES is
+ * a multiple of 16): paddb/psubb wrap, paddsb/psubsb clamp to -128..127,
+ * pminsb/pmaxsb compare signed - each exactly the loop below it computes. */
+#define SSE_LOOP(OP) \
+    do { \
+        _Pragma("GCC unroll 20") \
+        for (l = 0; l < TSP_LANES; l += 16) \
+            _mm_storeu_si128((__m128i *)(out + l), OP(_mm_loadu_si128((const __m128i *)(a + l)), \
+                                                      _mm_loadu_si128((const __m128i *)(b + l)))); \
+    } while (0)
+_Static_assert(TSP_LANES % 16 == 0, "lanes in whole SSE registers");
+#endif
+
 int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *restrict a, const uint8_t *restrict b,
                const uint8_t *restrict m, uint8_t out[restrict TSP_LANES])
 {
     unsigned l;
+#if defined(__SSE4_1__)
+    switch (op) {
+    case V_ADD: if (sat) SSE_LOOP(_mm_adds_epi8); else SSE_LOOP(_mm_add_epi8); return 1;
+    case V_SUB: if (sat) SSE_LOOP(_mm_subs_epi8); else SSE_LOOP(_mm_sub_epi8); return 1;
+    case V_MIN: SSE_LOOP(_mm_min_epi8); return 1;
+    case V_MAX: SSE_LOOP(_mm_max_epi8); return 1;
+    case V_AND: SSE_LOOP(_mm_and_si128); return 1;
+    case V_OR: SSE_LOOP(_mm_or_si128); return 1;
+    case V_XOR: SSE_LOOP(_mm_xor_si128); return 1;
+    default: break;
+    }
+#endif
     switch (op) {
     case V_MOV: memcpy(out, a, TSP_LANES); return 1;
     case V_NEG: if (sat) I8_LOOP(clamp_i8(-x)); else I8_LOOP(-x); return 1;
