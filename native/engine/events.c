@@ -117,7 +117,11 @@ static int bucket_insert(tsp_event **a, uint32_t *n, uint32_t *cap, uint32_t pop
     return TSP_OK;
 }
 
-/* To the calendar when the cycle is in its window, else to the heap. */
+/* To the calendar when the cycle is in its window, else to the heap.  Kept out
+ * of line so that tsp_events_push_issue's fast path needs no saved registers. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
 static int push(tsp_events *e, uint64_t cycle, uint64_t tie, uint32_t idx)
 {
     tsp_bucket *b;
@@ -187,7 +191,21 @@ int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out)
 
 int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot)
 {
-    return push(e, cycle, ((uint64_t)chip << 16) | slot, 0);
+    uint64_t tie = ((uint64_t)chip << 16) | slot;
+    /* The common case in a few instructions: a calendar cycle whose issues so far
+     * all come before this one (queues of a cycle issue in slot order), room left. */
+    if (e->ring && cycle - e->cur < TSP_RING && cycle >= e->cur) {
+        tsp_bucket *b = &e->ring[cycle & (TSP_RING - 1)];
+        if (b->ni < b->capi && (b->ni == b->ci || b->iss[b->ni - 1].tie < tie)) {
+            tsp_event *v = &b->iss[b->ni++];
+            v->cycle = cycle;
+            v->tie = tie;
+            v->idx = 0;
+            e->ring_n++;
+            return TSP_OK;
+        }
+    }
+    return push(e, cycle, tie, 0);
 }
 
 static int push_pending(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pending **out, int flit)

@@ -122,6 +122,12 @@ static int vxm(tsp_ctx *cx, const tsp_insn *in, tsp_vop op)
     memset(&v, 0, sizeof v);
     v.op = op;
     v.dtype = (unsigned)tsp_field(in, TSP_F_dtype);
+    if (v.dtype == TSP_DTYPE_I8 && op != V_CONVERT && op != V_CMP && ((vops[op].types >> TSP_DTYPE_I8) & 1u)) {
+        /* the streaming case, which passes every check below: straight to the byte kernel */
+        v.to = v.dtype;
+        v.sat = vops[op].sat ? (int)tsp_field(in, TSP_F_sat) : 0;
+        return vxm_i8(cx, in, &v);
+    }
     v.to = op == V_CONVERT ? (unsigned)tsp_field(in, TSP_F_to) : v.dtype;
     v.sat = vops[op].sat ? (int)tsp_field(in, TSP_F_sat) : 0;
     v.cond = op == V_CMP ? (unsigned)tsp_field(in, TSP_F_cond) : 0;
