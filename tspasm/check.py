@@ -65,6 +65,7 @@ def check_schedule(loaded: Loaded, max_cycles: int | None = None, topology=None,
     None for the default), with `clocks` (ClockModel: drift and jitter) if given; a program
     the topology cannot hold raises RunError / UsageError."""
     result = CheckResult(loaded.path)
+    result.warnings.extend(getattr(loaded.assembly, "warnings", None) or [])  # the assembler's
     machine, err, limited = _run_warn(loaded, max_cycles, topology, clocks)
     if err is not None and err.code == "TSP_E_FAULT":
         fault = engine_error_diagnostics(err, loaded)[0]

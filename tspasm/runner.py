@@ -103,8 +103,9 @@ class RunResult:
 
 # ---- loading ---------------------------------------------------------------------------------------
 
-def load_program(path: str) -> Loaded:
-    """A .tspo image is read; anything else is assembled as TSP source."""
+def load_program(path: str, topology=None) -> Loaded:
+    """A .tspo image is read; anything else is assembled as TSP source, for `topology`
+    (--topology: a name, FILE.toml or Topology; None: the program's `.topology` or the default)."""
     from .asm.assembler import assemble_file
     from .image.tspo import read_file
 
@@ -114,7 +115,7 @@ def load_program(path: str) -> Loaded:
         raise TspError(f"{path}: error: cannot read `{path}`: Is a directory")
     if path.endswith(".tspo"):
         return Loaded(path, read_file(path))
-    assembly = assemble_file(path)
+    assembly = assemble_file(path, topology=topology)
     return Loaded(path, assembly.program, assembly)
 
 
@@ -139,6 +140,8 @@ def make_machine(program: Program, hazards: str = "stop", topology=None, loaded:
     with a diagnostic at the instruction; a chip the topology lacks raises UsageError."""
     from .engine import EngineError, Machine
 
+    if topology is None and loaded is not None:
+        topology = getattr(loaded.assembly, "topology", None)  # the source's `.topology`
     try:
         return Machine(program, hazards=hazards, topology=resolve_topology(topology), clocks=clocks)
     except EngineError as exc:

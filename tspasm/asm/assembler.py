@@ -19,6 +19,7 @@ from .binder import Binder
 from .data_place import DataPlacer
 from .diagnostics import AssemblyError, Collector, Diagnostic
 from .line_table import line_table
+from .links import TopologyContext
 from .parser import Parser
 from .pass1 import Pass1
 from .schedule import Placed, Scheduler
@@ -33,13 +34,20 @@ class Assembly:
     isa: Isa
     program: Program
     placed: list[Placed] = field(default_factory=list)
+    topology: object | None = None   # the Topology named by `.topology` / --topology; None: the default
+    warnings: list[Diagnostic] = field(default_factory=list)
+
 
 class Assembler:
-    def __init__(self, isa: Isa | None = None, memoize: bool = True):
+    """`topology`: the --topology of the command line (a built-in name, a FILE.toml or a
+    Topology); a `.topology` directive naming another one is an error."""
+
+    def __init__(self, isa: Isa | None = None, memoize: bool = True, topology=None):
         self.isa = isa or default_isa()
         self.diags = Collector()
         self.parser = Parser(self.diags, memoize=memoize)
         self.placer = DataPlacer(self.isa, self.diags)
+        self.links = TopologyContext(self.isa, self.diags, topology)
 
     # -- reading sources ----------------------------------------------------
     def _read(self, path: str, pos=None) -> str | None:
@@ -114,25 +122,40 @@ class Assembler:
         isa = self.isa
         p1 = Pass1(isa, self.diags)
         p1.run(nodes)
-        binder = Binder(isa, self.diags)
+        links = self.links
+        if p1.topology is not None:
+            links.set_directive(p1.topology)
+        links.set_chips(lambda: {c for c, *_ in p1.instrs} | {c for c, _ in p1.data})
+        binder = Binder(isa, self.diags, links)
         symbols = p1.symbols
         placed: list[Placed] = []
         per_queue: dict[tuple[int, int], list[Placed]] = defaultdict(list)
-        notifies: dict[int, list[int]] = defaultdict(list)
+        notifies: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        transmits: list[Placed] = []
+        syncs_on: set[int] = set()
         bind = binder.bind
+        transmit = isa.by_name.get("transmit")
         for order, (chip, cycle, node, loc) in enumerate(p1.instrs):
-            r = bind(node, symbols)
+            r = bind(node, symbols, chip)
             if r is None:
                 continue
             queue, spec, values, word = r
             p = Placed(chip, queue.slot, cycle, spec, values, word, node.stmt, node.qtok, order, loc)
             placed.append(p)
             per_queue[(chip, queue.slot)].append(p)
-            if spec.control == "release":
-                notifies[chip].append(cycle)
+            ctrl = spec.control
+            if ctrl is not None:
+                if ctrl == "release":
+                    notifies[chip].append((cycle, queue.slot))
+                elif ctrl == "park":
+                    syncs_on.add(chip)
+            elif spec is transmit:
+                transmits.append(p)
         for lst in notifies.values():
             lst.sort()
-        sched = Scheduler(isa, self.diags)
+        releases = links.releases(transmits, syncs_on)
+        releases.jitter_warnings(self.diags, syncs_on)
+        sched = Scheduler(isa, self.diags, releases)
         streams: dict[tuple[int, int], list[int]] = {}
         by_cycle = attrgetter("cycle")  # stable: ties keep source order
         in_row_order: list[Placed] = []
@@ -154,7 +177,8 @@ class Assembler:
         program.files, program.lines = line_table(in_row_order, isa)
         program.canonicalize()
         placed.sort(key=attrgetter("chip", "cycle", "slot"))
-        return Assembly(isa, program, placed)
+        return Assembly(isa, program, placed, links.explicit,
+                        sorted(set(self.diags.warnings), key=Diagnostic.sort_key))
 
     def _rows(self, streams: dict[tuple[int, int], list[int]]) -> dict[int, np.ndarray]:
         nslots = len(self.isa.queues)
@@ -176,12 +200,13 @@ class Assembler:
     # -- data and outputs -------------------------------------------------------
 
 
-def assemble_text(text: str, path: str = "<input>", isa: Isa | None = None, memoize: bool = True) -> Assembly:
-    return Assembler(isa, memoize).assemble_text(text, path)
+def assemble_text(text: str, path: str = "<input>", isa: Isa | None = None, memoize: bool = True,
+                  topology=None) -> Assembly:
+    return Assembler(isa, memoize, topology).assemble_text(text, path)
 
 
-def assemble_file(path: str, isa: Isa | None = None) -> Assembly:
-    return Assembler(isa).assemble_file(path)
+def assemble_file(path: str, isa: Isa | None = None, topology=None) -> Assembly:
+    return Assembler(isa, topology=topology).assemble_file(path)
 
 
 __all__ = ["Assembly", "AssemblyError", "assemble_file", "assemble_text"]

@@ -103,3 +103,11 @@ class Loc(Node):
         self.stmt, self.path, self.line, self.col = stmt, path, line, col
 
 
+class Topology(Node):
+    """`.topology NAME` (a built-in: single, pair, node, rack, system:R) or
+    `.topology "file.toml"`; `spec` is the name or the path as written."""
+
+    __slots__ = ("spec", "is_file", "tok")
+
+    def __init__(self, stmt, spec, is_file, tok):
+        self.stmt, self.spec, self.is_file, self.tok = stmt, spec, is_file, tok

@@ -18,6 +18,7 @@ from .legality import group_problems, link_problem
 
 _GROUP = re.compile(r"SG(\d+)_(\d+)([EW])$")
 _LINK = re.compile(r"L(\d+)$")
+_PEER = re.compile(r"chip(\d+)$")
 
 
 def suggest(word: str, options, n: int = 3) -> str:
@@ -50,9 +51,12 @@ def _ranges(names: list[str]) -> str:
 class Binder:
     """Binds instructions of one program; caches mnemonic lookups."""
 
-    def __init__(self, isa: Isa, diags: Collector):
+    def __init__(self, isa: Isa, diags: Collector, links=None):
         self.isa = isa
         self.diags = diags
+        self.links = links            # links.TopologyContext, for link operands naming a chip
+        self._chip = 0                # the chip section of the instruction being bound
+        self._chip_dependent = False  # it named a chip: its result is not memoized
         self.streams = stream_codes()
         self._mnemonics: dict[str, tuple] = {}
         self._plans: dict[str, tuple] = {}
@@ -121,9 +125,10 @@ class Binder:
         return ", ".join(str(v) for v in vals)
 
     # -- whole instruction --------------------------------------------------
-    def bind(self, node: ast.Instr, symbols) -> tuple[Queue, InstrSpec, tuple, int] | None:
-        """Bind one instruction.  Binding is a pure function of (queue, mnemonic,
-        operands) once the symbols are fixed, so successful results are memoized;
+    def bind(self, node: ast.Instr, symbols, chip: int = 0) -> tuple[Queue, InstrSpec, tuple, int] | None:
+        """Bind one instruction of chip `chip`.  Binding is a pure function of (queue,
+        mnemonic, operands) once the symbols are fixed, so successful results are memoized
+        (except for link operands naming a chip, which depend on the chip too);
         failures are not, so every faulty instruction reports its own position."""
         # Token indices are part of the key: equal for equal statement shapes, and cheap.
         key = (node.queue, node.opname, node.operands)
@@ -135,8 +140,10 @@ class Binder:
             self._memo[key] = result
             return result
         errors = len(self.diags.items)
+        self._chip, self._chip_dependent = chip, False
         result = self._bind(node, symbols)
-        if result is not None and len(self.diags.items) == errors and len(self._memo) < 1 << 20:
+        if result is not None and len(self.diags.items) == errors and len(self._memo) < 1 << 20 \
+                and not self._chip_dependent:
             self._memo[key] = result
         return result
 
@@ -263,9 +270,13 @@ class Binder:
             return None
         if f.kind == "link":
             m = _LINK.match(expr) if isinstance(expr, str) else None
+            peer = _PEER.match(expr) if isinstance(expr, str) and not m else None
+            if peer and self.links is not None:
+                self._chip_dependent = True
+                return self.links.peer_port(self._chip, parse_int(peer.group(1)), queue, pos, spec.name)
             if not m or parse_int(m.group(1)) >= (f.limit or 16):
                 self.diags.error(pos, f"operand {f.name} of {spec.name} must be a link L0..L{(f.limit or 16) - 1}, "
-                                 f"got `{_show(expr)}`")
+                                 f"got `{_show(expr)}`", "or name the chip the link goes to: `chip3`")
                 return None
             link = parse_int(m.group(1))
             problem = link_problem(self.isa, queue, link)

@@ -46,13 +46,21 @@ SHOWN = 100  # diagnostics rendered in the message; all are kept in .diagnostics
 
 
 class AssemblyError(TspError):
-    """One or more diagnostics; all errors of an input are collected, sorted."""
+    """One or more diagnostics; all errors of an input are collected, sorted.
+    `diagnostics` holds the errors; `warnings` the warnings found alongside them
+    (rendered too, in source order with the errors)."""
 
-    def __init__(self, diagnostics: list[Diagnostic]):
+    def __init__(self, diagnostics: list[Diagnostic], warnings: list[Diagnostic] = ()):
         self.diagnostics = sorted(set(diagnostics), key=Diagnostic.sort_key)
+        self.warnings = sorted(set(warnings), key=Diagnostic.sort_key)
         n = len(self.diagnostics)
         shown = self.diagnostics[:SHOWN]
-        summary = f"{n} error{'s' if n != 1 else ''} generated."
+        summary = f"{n} error{'s' if n != 1 else ''}"
+        if self.warnings:
+            w = len(self.warnings)
+            summary += f" and {w} warning{'s' if w != 1 else ''}"
+            shown = sorted(shown + self.warnings, key=Diagnostic.sort_key)
+        summary += " generated."
         if n > SHOWN:
             summary += f" (the first {SHOWN} are shown)"
         super().__init__("\n".join(d.render() for d in shown) + "\n" + summary)
@@ -63,11 +71,19 @@ class Collector:
 
     def __init__(self, limit: int = 1000):
         self.items: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self.limit = limit
 
     def error(self, pos: Pos | None, message: str, hint: str = "", notes: tuple[str, ...] = ()) -> None:
         if len(self.items) < self.limit:
             self.items.append(Diagnostic.at(pos, message, hint, notes))
+
+    def warning(self, pos: Pos | None, message: str, hint: str = "", notes: tuple[str, ...] = ()) -> None:
+        """A warning does not stop the assembly; it is reported with the result."""
+        if len(self.warnings) < self.limit:
+            d = Diagnostic.at(pos, message, hint, notes)
+            self.warnings.append(Diagnostic(d.path, d.line, d.col, d.message, d.source_line, d.hint,
+                                            "warning", d.notes))
 
     def add(self, diag: Diagnostic) -> None:
         if len(self.items) < self.limit:
@@ -75,4 +91,4 @@ class Collector:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise AssemblyError(self.items)
+            raise AssemblyError(self.items, self.warnings)

@@ -23,6 +23,8 @@ class Pass1:
         self.data: list[tuple[int, ast.Data]] = []
         self.outputs: list[tuple[int, ast.Output]] = []
         self.loc: tuple | None = None
+        self.topology: ast.Topology | None = None   # the `.topology` directive, if any
+        self._first_chip_stmt: ast.Node | None = None
         self.max_chips = isa.param("system.max_chips")
         self.max_cycle = isa.param("system.max_cycle")
 
@@ -55,6 +57,8 @@ class Pass1:
         instrs = self.instrs
         for node in nodes:
             t = type(node)
+            if self._first_chip_stmt is None and t in _CHIP_STATEMENTS:
+                self._first_chip_stmt = node
             if t is ast.Bundle:
                 cycle = self._cycle(node)
                 if cycle is None:
@@ -84,6 +88,8 @@ class Pass1:
                 self.data.append((self.chip, node))
             elif t is ast.Output:
                 self.outputs.append((self.chip, node))
+            elif t is ast.Topology:
+                self._topology(node)
             elif t is ast.Loc:
                 if 0 < node.line < 1 << 32 and 0 <= node.col < 1 << 32:
                     self.loc = (node.path, node.line, node.col)
@@ -91,6 +97,23 @@ class Pass1:
                     self.diags.error(node.pos(), f".loc line {node.line} column {node.col} out of range",
                                      "lines are 1..4294967295, columns 0..4294967295")
         self._end_section()
+
+    def _topology(self, node: ast.Topology) -> None:
+        """At most one `.topology`, before anything that belongs to a chip."""
+        if self.topology is not None:
+            path, line, col = self.topology.pos(self.topology.tok).resolve()
+            self.diags.error(node.pos(node.tok), "`.topology` given twice",
+                             "a program runs on one topology; keep one `.topology`",
+                             notes=(f"the first is at {path}:{line}:{col}",))
+            return
+        first = self._first_chip_stmt
+        if first is not None:
+            path, line, col = first.pos().resolve()
+            self.diags.error(node.pos(node.tok), "`.topology` must come before the first chip section",
+                             "move it above the first `.chip`, instruction, label, `.data` and `.output`",
+                             notes=(f"the first chip statement is at {path}:{line}:{col}",))
+            return
+        self.topology = node
 
     def _end_section(self) -> None:
         if self.pending_labels:
@@ -118,4 +141,5 @@ class Pass1:
         return cycle
 
 
+_CHIP_STATEMENTS = (ast.Bundle, ast.Label, ast.Chip, ast.Data, ast.Output)
 _RESERVED = {f"S{n}{d}" for n in range(32) for d in "EW"} | {f"L{n}" for n in range(64)}

@@ -6,9 +6,12 @@ A queue issues one word per cycle.  How long a word keeps its queue busy:
   nop n                  n cycles
   repeat n, d            until the last re-issue: cycle(previous) + n*d; it must
                          issue the cycle after the instruction it repeats
-  sync                   until released by a notify on the same chip: the first
-                         notify at cycle t with t + notify_latency > cycle(sync)
-                         releases it at t + notify_latency
+  sync                   until released by a notify on the same chip (a notify at
+                         cycle t releases syncs issued before t + notify_latency at
+                         t + notify_latency) or by a transmit from another chip (at
+                         the first HAC epoch boundary at or after its arrival); when
+                         both could, the engine's order of events decides
+                         (links.SyncReleases)
   deskew                 until the next HAC epoch boundary
   runtime_deskew t       t cycles (clock drift is the engine's business)
 Gaps between words become `nop` words, so a queue's stream is dense.
@@ -51,9 +54,10 @@ def _describe(isa: Isa, p: Placed) -> str:
 
 
 class Scheduler:
-    def __init__(self, isa: Isa, diags: Collector):
+    def __init__(self, isa: Isa, diags: Collector, releases=None):
         self.isa = isa
         self.diags = diags
+        self.releases = releases  # links.SyncReleases: transmits from other chips
         self.nop = isa.by_name["nop"]
         self.nop_max = (1 << isa.fields["count"].width) - 1
         self.notify_latency = isa.param("sync.notify_latency")
@@ -64,7 +68,7 @@ class Scheduler:
         path, line, col = p.pos.resolve()
         return f"{path}:{line}:{col}"
 
-    def busy_end(self, p: Placed, prev: Placed | None, notifies: list[int]) -> int:
+    def busy_end(self, p: Placed, prev: Placed | None, notifies: list[tuple[int, int]]) -> int:
         ctrl = p.spec.control
         if ctrl is None:
             return p.cycle
@@ -74,13 +78,21 @@ class Scheduler:
         if ctrl == "repeat":
             return prev.cycle + v[0] * v[1] if prev is not None else p.cycle
         if ctrl == "park":
-            i = bisect.bisect_right(notifies, p.cycle - self.notify_latency)
-            if i == len(notifies):
-                self.diags.error(p.pos, f"sync at cycle {p.cycle} is never released",
-                                 f"no notify on chip {p.chip} releases it; a notify at cycle t "
-                                 f"releases queues parked before t + {self.notify_latency}")
+            if self.releases is not None:
+                hit = self.releases.release(p.chip, p.slot, p.cycle, notifies)
+            else:
+                i = bisect.bisect_left(notifies, (p.cycle - self.notify_latency + 1, -1))
+                hit = (notifies[i][0] + self.notify_latency, None) if i < len(notifies) else None
+            if hit is None:
+                if self.releases is None or not self.releases.unavailable:
+                    self.diags.error(
+                        p.pos, f"sync at cycle {p.cycle} is never released",
+                        f"no notify on chip {p.chip} and no transmit to chip {p.chip} releases it; "
+                        f"a notify at cycle t releases queues parked before t + {self.notify_latency}, "
+                        f"a transmit arriving at cycle a those parked before the first multiple of "
+                        f"{self.epoch} at or after a")
                 return p.cycle
-            return notifies[i] + self.notify_latency - 1
+            return hit[0] - 1
         if ctrl == "epoch":
             return (p.cycle // self.epoch + 1) * self.epoch - 1
         if ctrl == "delay":
@@ -104,8 +116,9 @@ class Scheduler:
                 return False
         return True
 
-    def queue_stream(self, items: list[Placed], notifies: list[int]) -> list[int]:
-        """Check one queue's instructions (sorted by cycle) and return its words."""
+    def queue_stream(self, items: list[Placed], notifies: list[tuple[int, int]]) -> list[int]:
+        """Check one queue's instructions (sorted by cycle) and return its words.
+        `notifies` are the (cycle, slot) of the chip's notifies, sorted."""
         isa = self.isa
         words: list[int] = []
         free = 0

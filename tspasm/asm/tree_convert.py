@@ -146,6 +146,12 @@ def directive(stmt: Statement, t, conv: Converter):
     if kind == "chip":
         e, k = conv.expr(ch[0])
         return ast.Chip(stmt, e, k)
+    if kind == "topology_file":
+        return ast.Topology(stmt, _unquote(ch[0]), True, conv.tok(ch[0]))
+    if kind == "topology":
+        name, number = ch
+        spec = str(name) if number is None else f"{name}:{number}"
+        return ast.Topology(stmt, spec, False, conv.tok(name))
     if kind == "loc":
         return ast.Loc(stmt, _unquote(ch[0]), parse_int(str(ch[1])), parse_int(str(ch[2])))
     if kind == "data":

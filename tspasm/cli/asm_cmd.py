@@ -15,6 +15,11 @@ def register(sub) -> None:
     p.add_argument("source", help="TSP assembly file (.tsp)")
     p.add_argument("-o", "--output", help="program image to write (default: SOURCE with .tspo)")
     p.add_argument("--listing", metavar="FILE", help="write a listing: source -> chip/queue/cycle -> encoding")
+    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
+                   help="the chips and C2C links that link names and cross-chip syncs refer to: single, "
+                        "pair, node, rack, system:R or a custom file (default: the program's .topology, "
+                        "else the smallest built-in holding its chips); a .topology naming another one "
+                        "is an error")
     p.set_defaults(func=run)
 
 
@@ -22,7 +27,9 @@ def run(args) -> int:
     out = args.output or os.path.splitext(args.source)[0] + ".tspo"
     if os.path.abspath(out) == os.path.abspath(args.source):
         raise UsageError(f"tspasm asm: output {out} would overwrite the source")
-    assembly = Assembler().assemble_file(args.source)
+    assembly = Assembler(topology=args.topology).assemble_file(args.source)
+    for d in assembly.warnings:
+        sys.stderr.write(d.render() + "\n")
     write_file(assembly.program, out)
     if args.listing:
         try:

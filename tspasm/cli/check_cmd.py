@@ -18,7 +18,8 @@ def register(sub) -> None:
                    help="check at most the first N cycles")
     p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
                    help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
-                        "(default: the smallest built-in holding the program's chips)")
+                        "(default: the program's .topology, else the smallest built-in holding its "
+                        "chips); a .topology naming another one is an error")
     add_clock_args(p)
     p.add_argument("--seeds", type=_seed, metavar="N", default=1,
                    help="with --drift-ppm/--jitter: check under seeds SEED..SEED+N-1 (default 1)")
@@ -28,7 +29,7 @@ def register(sub) -> None:
 def run(args) -> int:
     import dataclasses
 
-    loaded = load_program(args.program)
+    loaded = load_program(args.program, args.topology)
     clocks = clock_model(args)
     seeds = [clocks] if clocks is None else \
         [dataclasses.replace(clocks, seed=args.seed + k) for k in range(max(args.seeds, 1))]

@@ -15,6 +15,10 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", help="write the text here instead of standard output")
     p.add_argument("--no-loc", action="store_true",
                    help="compact bundles without .loc line info (code and data still round-trip)")
+    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
+                   help="the topology the program was assembled for (needed only to time syncs that "
+                        "transmits release; default: the smallest built-in holding its chips); "
+                        "written into the text as .topology")
     p.set_defaults(func=run)
 
 
@@ -22,7 +26,7 @@ def run(args) -> int:
     isa = default_isa()
     program = read_file(args.image, isa)
     try:
-        text = disassemble(program, isa, with_loc=not args.no_loc)
+        text = disassemble(program, isa, with_loc=not args.no_loc, topology=args.topology)
     except ImageError as exc:
         raise ImageError(f"{args.image}: {exc}") from None
     if args.output:

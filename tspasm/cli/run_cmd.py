@@ -42,8 +42,19 @@ def format_output(name: str, arr: np.ndarray) -> str:
     return f"{head} = {body}"
 
 
+def _peak_rss_bytes() -> int | None:
+    """This process's peak resident set size so far (assembly and loading included); None where
+    the platform has no getrusage."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
 def run(args) -> int:
-    loaded = load_program(args.program)
+    loaded = load_program(args.program, args.topology)
     try:
         result = run_program(loaded, hazards=args.hazards, max_cycles=args.max_cycles,
                              topology=args.topology, clocks=clock_model(args))
@@ -82,6 +93,7 @@ def run(args) -> int:
             "topology": result.topology,
             "chips_used": result.chips_used,
             "memory_bytes": result.memory_bytes,
+            "peak_rss_bytes": _peak_rss_bytes(),
             "clocks": {"seed": result.machine.clocks.seed, "drift_ppm": result.machine.clocks.drift_ppm,
                        "jitter": result.machine.clocks.jitter},
         }
@@ -96,9 +108,11 @@ def run(args) -> int:
         out.append(f"cycles: {result.cycles} on the superlane-0 timeline "
                    f"(+ {result.skew_tail} skew tail = {result.total_cycles})")
         out.append(f"host: {result.host_seconds:.6f} s, {result.sim_cycles_per_s:,.0f} simulated cycles/s")
-        if len(result.chips_used) > 1:
+        if len(result.chips_used) > 1 or result.machine.topology.chips > 1:
+            rss = _peak_rss_bytes()
             out.append(f"chips: {', '.join(map(str, result.chips_used))} of topology {result.topology}; "
-                       f"engine memory {result.memory_bytes:,} bytes")
+                       f"engine memory {result.memory_bytes:,} bytes"
+                       + (f", process peak RSS {rss / 2**20:,.0f} MiB" if rss else ""))
         if result.machine.clocks.active:
             out.append(f"clocks: {result.machine.clocks.describe(result.machine.isa)}")
         if result.hazard_count:

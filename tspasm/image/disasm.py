@@ -8,6 +8,7 @@ outputs and symbols still reassemble identically.
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..asm.printer import format_instruction
 from ..asm.schedule import canonical_gap
 from ..isa.model import Isa
 from .program import Program
-from .timeline import chip_timeline
+from .timeline import program_timeline
 
 
 def _fmt_value(v, is_float: bool) -> str:
@@ -44,8 +45,19 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def disassemble(program: Program, isa: Isa, with_loc: bool = True) -> str:
+def disassemble(program: Program, isa: Isa, with_loc: bool = True, topology=None) -> str:
+    """`topology` (a built-in name, a FILE.toml path or a Topology; default: the runner's default
+    for the program's chips) is needed only to time syncs released by transmits; a name or
+    path is also written as a `.topology` directive, so that the text reassembles for it."""
     out = [f"; disassembled by tspasm; ISA {program.isa_fingerprint[:16]}"]
+    topo = topology
+    if isinstance(topology, str):
+        from ..asm.links import resolve_spec
+
+        topo = resolve_spec(topology, isa)
+        is_file = topology.endswith(".toml") or os.path.sep in topology or os.path.exists(topology)
+        out.append(f".topology {_quote(os.path.abspath(topology))}" if is_file else f".topology {topo.name}")
+    timeline = program_timeline(isa, program.code, topo, chips=program.chips)
     nop_max = (1 << isa.fields["count"].width) - 1
     loc_of: dict[tuple[int, int, int], tuple[str, int, int]] = {}
     for e in program.lines:
@@ -71,7 +83,7 @@ def disassemble(program: Program, isa: Isa, with_loc: bool = True) -> str:
         for s in program.symbols:
             if s.chip == chip and s.kind == "label":
                 labels[s.value].append(s.name)
-        out.extend(_code_lines(program, isa, chip, loc_of, labels, nop_max, with_loc))
+        out.extend(_code_lines(program, isa, chip, timeline.get(chip, []), loc_of, labels, nop_max, with_loc))
     for o in program.outputs:
         rows = f" {o.rows}" if o.rows else ""
         out.append(f".chip {o.chip}")
@@ -79,9 +91,7 @@ def disassemble(program: Program, isa: Isa, with_loc: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
-def _code_lines(program, isa, chip, loc_of, labels, nop_max, with_loc) -> list[str]:
-    arr = program.code.get(chip)
-    issued = chip_timeline(isa, chip, arr) if arr is not None else []
+def _code_lines(program, isa, chip, issued, loc_of, labels, nop_max, with_loc) -> list[str]:
     # Nop runs the assembler would regenerate from the gap are left out.
     by_slot = defaultdict(list)
     for x in issued:
