@@ -43,7 +43,7 @@ def run(args) -> int:
         sys.stderr.write(d.render() + "\n")
     span = f"in the first {result.cycles} cycles, --max-cycles" if result.limited else \
         f"{result.cycles} cycles on the superlane-0 timeline"
-    under = f", under seeds {args.seed}..{args.seed + len(seeds) - 1} ({clocks.describe()})" if clocks else ""
+    under = f", under seeds {args.seed}..{args.seed + len(seeds) - 1} ({clocks.describe(seed=False)})" if clocks else ""
     sys.stdout.write(f"{args.program}: no schedule errors ({span}{under})\n")
     return 0
 

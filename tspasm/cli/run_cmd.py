@@ -42,6 +42,17 @@ def format_output(name: str, arr: np.ndarray) -> str:
     return f"{head} = {body}"
 
 
+def _ranges(chips: list[int]) -> str:
+    """0, 1, 2, 5 -> "0..2, 5": a rack's 72 chips fit on a line."""
+    runs: list[list[int]] = []
+    for c in chips:
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return ", ".join(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}..{b}" for a, b in runs)
+
+
 def _peak_rss_bytes() -> int | None:
     """This process's peak resident set size so far (assembly and loading included); None where
     the platform has no getrusage."""
@@ -110,7 +121,7 @@ def run(args) -> int:
         out.append(f"host: {result.host_seconds:.6f} s, {result.sim_cycles_per_s:,.0f} simulated cycles/s")
         if len(result.chips_used) > 1 or result.machine.topology.chips > 1:
             rss = _peak_rss_bytes()
-            out.append(f"chips: {', '.join(map(str, result.chips_used))} of topology {result.topology}; "
+            out.append(f"chips: {_ranges(result.chips_used)} of topology {result.topology}; "
                        f"engine memory {result.memory_bytes:,} bytes"
                        + (f", process peak RSS {rss / 2**20:,.0f} MiB" if rss else ""))
         if result.machine.clocks.active:

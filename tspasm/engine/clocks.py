@@ -57,8 +57,8 @@ class ClockModel:
         rng = np.random.Generator(np.random.PCG64([self.seed, 0x6A17]))
         return int(rng.integers(1, 1 << 63))
 
-    def describe(self, isa=None) -> str:
-        parts = [f"seed {self.seed}"]
+    def describe(self, isa=None, seed: bool = True) -> str:
+        parts = [f"seed {self.seed}"] if seed else []
         if self.drift_ppm:
             parts.append(f"drift within ±{self.drift_ppm:g} ppm")
         if self.jitter:
