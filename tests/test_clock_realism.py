@@ -100,12 +100,13 @@ def test_skew_is_the_truncated_drift_and_deskew_lands_on_the_global_boundary():
     assert ppb[0] != ppb[1] and m.queue_info(0, "VXM0").next_cycle != m.queue_info(1, "VXM0").next_cycle
 
 
-def long_exchange(resync: str) -> str:
+def long_exchange(resync: str, epochs: int = 3906) -> str:
     """Chip 0 sends a vector to chip 1 a million cycles in, after both chips' queues ran
     `resync` (a nop, runtime_deskew or deskew) at cycle T; chip 1 receives with 2 cycles of
     margin beyond the largest link latency.  T is half an epoch past a boundary, so a skew of
     up to 100 cycles either way cannot move a deskew into another epoch."""
-    T, go = 3906 * EPOCH + EPOCH // 2, 1_000_400
+    T = epochs * EPOCH + EPOCH // 2
+    go = T + 336                      # after a 300-cycle resync: 1_000_400 by default
     lines = [".chip 0", ".data MEM_W43 0 i8 [3, 1, 4, 1, 5]"]
     for chip, body in ((0, [f"@{go} MEM_W43: read 0, S0W", f"@{go + 2} C2C_W0: send L0, S0W"]),
                        (1, [f"@{go + 2 + LAT_MAX + 2} C2C_W0: receive L0, S1E",
@@ -140,7 +141,7 @@ def test_unsynchronized_long_run_is_caught():
 
 
 def test_skew_beyond_the_link_latency_is_a_clear_error():
-    src = long_exchange("nop 300").replace("1000", "3000")  # the exchange at ~3.0e6 cycles
+    src = long_exchange("nop 300", epochs=3 * 3906)  # the exchange at ~3.0e6 cycles
     clocks = next(c for c in (ClockModel(seed=s, drift_ppm=1000.0) for s in range(50))
                   if c.drift_ppb(2)[0] - c.drift_ppb(2)[1] > 300_000)
     with pytest.raises(EngineError, match="exceeds the link latency"):

@@ -10,8 +10,10 @@ def _ppm(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid drift {text!r} (a number of ppm, e.g. 50)") from None
-    if not 0.0 <= v <= 1000.0:
-        raise argparse.ArgumentTypeError(f"drift must be between 0 and 1000 ppm, not {text}")
+    from ..engine.clocks import DRIFT_PPM_MAX
+
+    if not 0.0 <= v <= DRIFT_PPM_MAX:
+        raise argparse.ArgumentTypeError(f"drift must be between 0 and {DRIFT_PPM_MAX:g} ppm, not {text}")
     return v
 
 
