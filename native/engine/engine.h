@@ -23,6 +23,18 @@ enum {
     TSP_NUM_FIELDS
 };
 
+/* Error paths out of line: the hot functions they leave then need no stack
+ * frame of their own (no saved registers, no message buffers). */
+#if defined(__GNUC__) || defined(__clang__)
+#define TSP_COLD __attribute__((noinline, cold))
+#define TSP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TSP_INLINE static inline __attribute__((always_inline))
+#else
+#define TSP_INLINE static inline
+#define TSP_COLD
+#define TSP_UNLIKELY(x) (x)
+#endif
+
 typedef struct tsp_ctx tsp_ctx;
 typedef struct tsp_insn tsp_insn;
 typedef int (*tsp_exec_fn)(tsp_ctx *cx, const tsp_insn *in);
@@ -239,6 +251,10 @@ int tsp_events_push_flit(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pendin
 static inline size_t tsp_events_count(const tsp_events *e) { return e->n + e->ring_n; }
 /* Pop the next event into *out if there is one before cycle `limit`; else 0. */
 int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out);
+/* Steady repeat runs (steady.c) look at the calendar through these three. */
+int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, const tsp_event **iss, uint32_t *n);
+void tsp_events_take_issues(tsp_events *e, uint64_t cycle);
+uint64_t tsp_events_first_cycle(const tsp_events *e);
 /* Every pending event in (cycle, tie) order, malloc'ed (NULL when none or out of memory). */
 tsp_event *tsp_events_sorted(const tsp_events *e);
 void tsp_events_release(tsp_events *e, uint32_t idx);
@@ -270,6 +286,14 @@ struct tsp_machine {
     tsp_stats stats;
     int64_t *drift_ppb;        /* per chip clock drift, parts per billion; NULL: none (clock.c) */
     uint64_t jitter_seed;      /* 0: every flit takes its link's latency */
+    /* Steady repeat runs (steady.c): scratch for the queues of one run, and
+     * the cycle before which no new run is tried after a failed attempt.
+     * Neither is machine state: no snapshot or hash sees them. */
+    struct tsp_steady_member *steady;
+    uint32_t steady_cap;
+    uint64_t steady_after;
+    int steady_off;            /* tsp_set_steady_runs(m, 0): the event loop runs every cycle */
+    uint64_t steady_reissues;  /* re-issues run this way since the machine was made or restored */
 };
 
 /* The chip's state, created on first use (machine.c); NULL when out of memory. */
@@ -313,6 +337,10 @@ int tsp_out_buf(tsp_ctx *cx, const tsp_insn *in, unsigned sid, uint8_t **buf);
 /* tsp_out of MEM row addr of the queue's slice (row NULL: an untouched slice, zeros). */
 int tsp_out_row(tsp_ctx *cx, const tsp_insn *in, unsigned sid, const uint8_t *row, uint32_t addr);
 extern const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
+
+/* Steady repeat runs (steady.c): many cycles of re-issues without the event
+ * queue, exactly as the event loop would run them.  *ran 0: none possible here. */
+int tsp_steady_run(tsp_machine *m, uint64_t limit, int *ran);
 
 /* Queues and ICU (icu.c) */
 int tsp_queue_event(tsp_machine *m, uint32_t chip, uint32_t slot, uint64_t t);

@@ -189,6 +189,44 @@ int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out)
     return 1;
 }
 
+/* For steady.c.  When the next event of all is an issue in the calendar, at a
+ * cycle none of whose issues has been popped yet, with no write and no heap
+ * event: that cycle, its issues (in tie order) and how many; else 0. */
+int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, const tsp_event **iss, uint32_t *n)
+{
+    const tsp_event *r;
+    tsp_bucket *b = ring_first((tsp_events *)e, &r);
+    if (!r || b->ci != 0 || b->ci == b->ni || b->cw < b->nw || (e->n && e->ev[0].cycle <= r->cycle))
+        return 0;
+    *cycle = r->cycle;
+    *iss = r;
+    *n = b->ni - b->ci;
+    return 1;
+}
+
+/* Take the issues of `cycle` (tsp_events_issue_cycle's) out of the calendar:
+ * the caller runs them itself, as if popped. */
+void tsp_events_take_issues(tsp_events *e, uint64_t cycle)
+{
+    tsp_bucket *b = &e->ring[cycle & (TSP_RING - 1)];
+    e->ring_n -= b->ni - b->ci;
+    b->ni = b->ci = b->nw = b->cw = 0;  /* it held no writes: drained */
+    e->cur = cycle;
+}
+
+/* The cycle of the earliest event, calendar or heap; TSP_NO_CYCLE when none. */
+uint64_t tsp_events_first_cycle(const tsp_events *e)
+{
+    const tsp_event *r;
+    uint64_t first = TSP_NO_CYCLE;
+    (void)ring_first((tsp_events *)e, &r);
+    if (r)
+        first = r->cycle;
+    if (e->n && e->ev[0].cycle < first)
+        first = e->ev[0].cycle;
+    return first;
+}
+
 int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot)
 {
     uint64_t tie = ((uint64_t)chip << 16) | slot;

@@ -89,12 +89,23 @@ static int repeat_step(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *
     return continue_at(m, chip, slot, q, q->rep_base + q->rep_n * q->rep_d + 1);
 }
 
-static int reissue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
+/* A re-issue whose word is not in the queue's decode cache (no memory for one). */
+static TSP_COLD int reissue_uncached(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
 {
     tsp_decoded local;
-    const tsp_decoded *d = q->dec && q->dec_row == q->rep_row ? q->dec : decode_row(q, q->rep_row, &local);
-    tsp_insn in = insn_of(d, q->rep_row, q->rep_k);
+    tsp_insn in = insn_of(decode_row(q, q->rep_row, &local), q->rep_row, q->rep_k);
     int rc = execute(m, chip, slot, t, &in);
+    return rc != TSP_OK ? rc : repeat_step(m, chip, slot, q);
+}
+
+static int reissue(tsp_machine *m, uint32_t chip, uint32_t slot, tsp_queue *q, uint64_t t)
+{
+    tsp_insn in;
+    int rc;
+    if (TSP_UNLIKELY(!q->dec || q->dec_row != q->rep_row))
+        return reissue_uncached(m, chip, slot, q, t);
+    in = insn_of(q->dec, q->rep_row, q->rep_k);
+    rc = execute(m, chip, slot, t, &in);
     return rc != TSP_OK ? rc : repeat_step(m, chip, slot, q);
 }
 

@@ -73,6 +73,7 @@ void tsp_destroy(tsp_machine *m)
     tsp_events_free(&m->events);
     tsp_hazards_free(m);
     free(m->drift_ppb);
+    free(m->steady);
     free(m);
 }
 
@@ -248,7 +249,14 @@ int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
         return m->fault;  /* the message of the first failure stays in place */
     m->started = 1;
     limit = max_cycles > UINT64_MAX - m->cycle ? UINT64_MAX : m->cycle + max_cycles;
-    while (tsp_events_pop_before(&m->events, limit, &ev)) {
+    for (;;) {
+        int ran = 0;
+        if ((rc = tsp_steady_run(m, limit, &ran)) != TSP_OK)
+            return m->fault = rc;
+        if (ran)
+            continue;
+        if (!tsp_events_pop_before(&m->events, limit, &ev))
+            break;
         m->stats.events++;
         m->cycle = ev.cycle;
         if (ev.tie & TSP_TIE_WRITE) {

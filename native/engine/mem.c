@@ -29,41 +29,53 @@ static unsigned bank_of(uint32_t addr)
     return (addr >> TSP_MEM_BANK_ADDRESS_BIT) % TSP_MEM_BANKS;
 }
 
+static TSP_COLD int outside(tsp_ctx *cx, const tsp_insn *in, int64_t a)
+{
+    return tsp_fail(cx, in, TSP_E_FAULT, "address %lld is outside MEM (0..%d)", (long long)a, TSP_MEM_WORDS - 1);
+}
+
 static int address(tsp_ctx *cx, const tsp_insn *in, int field, uint32_t *out)
 {
     int64_t a = tsp_field(in, field);
-    if (a < 0 || a >= TSP_MEM_WORDS)
-        return tsp_fail(cx, in, TSP_E_FAULT, "address %lld is outside MEM (0..%d)", (long long)a,
-                        TSP_MEM_WORDS - 1);
+    if (TSP_UNLIKELY(a < 0 || a >= TSP_MEM_WORDS))
+        return outside(cx, in, a);
     *out = (uint32_t)a;
     return TSP_OK;
+}
+
+/* The port rule broken: which way, in the words of the error. */
+static TSP_COLD int port_hazard(tsp_ctx *cx, const tsp_insn *in, int write, const tsp_port *p, uint32_t addr)
+{
+    const char *slice = tsp_queue_name(cx->slot);
+    if (write && p->writes)
+        return tsp_hazard(cx, in, "%s writes twice in one cycle (addresses %d and %u)", slice, p->waddr, addr);
+    if (write)
+        return tsp_hazard(cx, in, "%s reads address %d and writes address %u in the same bank in one cycle "
+                          "(a slice reads and writes together only in different banks)", slice, p->raddr, addr);
+    if (p->reads)
+        return tsp_hazard(cx, in, "%s reads twice in one cycle (addresses %d and %u)", slice, p->raddr, addr);
+    return tsp_hazard(cx, in, "%s writes address %d and reads address %u in the same bank in one cycle "
+                      "(a slice reads and writes together only in different banks)", slice, p->waddr, addr);
 }
 
 /* Claim the slice's read or write port for this cycle on the banks in `banks`. */
 static int port(tsp_ctx *cx, const tsp_insn *in, int write, unsigned banks, uint32_t addr)
 {
     tsp_port *p = &cx->chip->port[cx->slice];
-    const char *slice = tsp_queue_name(cx->slot);
     int rc = TSP_OK;
     if (p->cycle != cx->cycle) {
         memset(p, 0, sizeof *p);
         p->cycle = cx->cycle;
     }
     if (write) {
-        if (p->writes)
-            rc = tsp_hazard(cx, in, "%s writes twice in one cycle (addresses %d and %u)", slice, p->waddr, addr);
-        else if (p->rbanks & banks)
-            rc = tsp_hazard(cx, in, "%s reads address %d and writes address %u in the same bank in one cycle "
-                            "(a slice reads and writes together only in different banks)", slice, p->raddr, addr);
+        if (TSP_UNLIKELY(p->writes || (p->rbanks & banks)))
+            rc = port_hazard(cx, in, 1, p, addr);
         p->writes++;
         p->wbanks |= (uint8_t)banks;
         p->waddr = (int32_t)addr;
     } else {
-        if (p->reads)
-            rc = tsp_hazard(cx, in, "%s reads twice in one cycle (addresses %d and %u)", slice, p->raddr, addr);
-        else if (p->wbanks & banks)
-            rc = tsp_hazard(cx, in, "%s writes address %d and reads address %u in the same bank in one cycle "
-                            "(a slice reads and writes together only in different banks)", slice, p->waddr, addr);
+        if (TSP_UNLIKELY(p->reads || (p->wbanks & banks)))
+            rc = port_hazard(cx, in, 0, p, addr);
         p->reads++;
         p->rbanks |= (uint8_t)banks;
         p->raddr = (int32_t)addr;

@@ -299,6 +299,7 @@ int tsp_snapshot_load(tsp_machine *m, const uint8_t *buf, uint64_t len)
     swap = *m;  /* the old state goes to `fresh` and is freed with it */
     *m = *fresh;
     *fresh = swap;
+    m->steady_off = swap.steady_off;  /* a host setting, not machine state */
     tsp_destroy(fresh);
     return TSP_OK;
 }

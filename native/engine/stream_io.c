@@ -11,26 +11,35 @@
 
 const uint8_t tsp_zero_vector[TSP_VECTOR_BYTES];
 
-const uint8_t *tsp_in(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc)
+static TSP_COLD const uint8_t *no_value(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc)
 {
     char name[8];
-    const uint8_t *v = tsp_streams_read(cx->chip->streams, sid, cx->pos, cx->cycle);
-    *rc = TSP_OK;
-    if (v)
-        return v;
     *rc = tsp_hazard(cx, in, "read of %s at position %u, cycle %llu: no value there",
                      tsp_sid_name(sid, name), cx->pos, (unsigned long long)cx->cycle);
     return *rc == TSP_OK ? tsp_zero_vector : NULL;  /* warn mode reads zeros */
 }
 
+const uint8_t *tsp_in(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int *rc)
+{
+    const uint8_t *v = tsp_streams_read(cx->chip->streams, sid, cx->pos, cx->cycle);
+    *rc = TSP_OK;
+    if (TSP_UNLIKELY(!v))
+        return no_value(cx, in, sid, rc);
+    return v;
+}
+
+static TSP_COLD int past_last(tsp_ctx *cx, const tsp_insn *in, unsigned n, unsigned v)
+{
+    char name[8];
+    return tsp_fail(cx, in, TSP_E_IMAGE, "stream group of %u from %s runs past S%u", n, tsp_sid_name(v, name),
+                    TSP_STREAMS - 1);
+}
+
 int tsp_group(tsp_ctx *cx, const tsp_insn *in, int field, unsigned n, unsigned *base)
 {
     unsigned v = (unsigned)tsp_field(in, field);
-    unsigned number = v & TSP_STREAM_NUMBER_MASK;
-    char name[8];
-    if (number + n > TSP_STREAMS)
-        return tsp_fail(cx, in, TSP_E_IMAGE, "stream group of %u from %s runs past S%u", n,
-                        tsp_sid_name(v, name), TSP_STREAMS - 1);
+    if (TSP_UNLIKELY((v & TSP_STREAM_NUMBER_MASK) + n > TSP_STREAMS))
+        return past_last(cx, in, n, v);
     *base = v;
     return TSP_OK;
 }
@@ -55,30 +64,57 @@ static int pending(tsp_ctx *cx, const tsp_insn *in, uint64_t land, unsigned sid,
     return TSP_OK;
 }
 
+/* A result landing later than the stream store looks ahead (none in this ISA
+ * today): a pending write event carries it. */
+static TSP_COLD int out_pending(tsp_ctx *cx, const tsp_insn *in, unsigned sid, uint64_t land, int row_mode,
+                                const uint8_t *row, uint8_t **buf)
+{
+    tsp_pending *p = NULL;
+    int rc = pending(cx, in, land, sid, &p);
+    if (rc != TSP_OK)
+        return rc;
+    if (row_mode)
+        tsp_copy_vector(p->data, row ? row : tsp_zero_vector);
+    else
+        *buf = p->data;
+    return TSP_OK;
+}
+
+/* Two writes leave one stream position in one cycle: the clash is reported
+ * when the second one lands, in the order a pending write would have. */
+static TSP_COLD int out_clash(tsp_ctx *cx, const tsp_insn *in, unsigned sid, uint64_t land, const tsp_writer *other)
+{
+    tsp_pending *p = NULL;
+    int rc = pending(cx, in, land, TSP_SID_CLASH, &p);
+    if (rc != TSP_OK || !p)
+        return rc;
+    memset(p->data, 0, TSP_VECTOR_BYTES);
+    p->data[0] = (uint8_t)sid;
+    memcpy(p->data + 8, other, sizeof *other);
+    return TSP_OK;
+}
+
+static TSP_COLD int out_nomem(tsp_ctx *cx, const tsp_insn *in, const char *what)
+{
+    return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for %s of chip %u", what, cx->chip_id);
+}
+
 /* Store an instruction's result for sid: a copy of `row` (MEM row `addr` of the
- * queue's slice, or a constant when row is NULL... see tsp_out_row) when
- * row_mode, else into the buffer returned in *buf. */
+ * queue's slice, or zeros when row is NULL) when row_mode, else into the
+ * buffer returned in *buf. */
 static inline int out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int row_mode, const uint8_t *row,
                       uint32_t addr, uint8_t **buf)
 {
     tsp_machine *m = cx->m;
     tsp_chip *c = cx->chip;
-    tsp_pending *p = NULL;
     tsp_writer who, other;
     uint64_t land = cx->cycle + in->op->latency;
     int rc;
     tsp_activity(m, land);
-    if (in->op->latency > (uint32_t)TSP_STREAMS_AHEAD) {
-        if ((rc = pending(cx, in, land, sid, &p)) != TSP_OK)
-            return rc;
-        if (row_mode)
-            tsp_copy_vector(p->data, row ? row : tsp_zero_vector);
-        else
-            *buf = p->data;
-        return TSP_OK;
-    }
-    if (!c->streams && !(c->streams = tsp_streams_new()))
-        return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for the streams of chip %u", cx->chip_id);
+    if (TSP_UNLIKELY(in->op->latency > (uint32_t)TSP_STREAMS_AHEAD))
+        return out_pending(cx, in, sid, land, row_mode, row, buf);
+    if (TSP_UNLIKELY(!c->streams) && !(c->streams = tsp_streams_new()))
+        return out_nomem(cx, in, "the streams");
     who.slot = cx->slot;
     who.row = in->row;
     who.cycle = cx->cycle;
@@ -87,18 +123,12 @@ static inline int out(tsp_ctx *cx, const tsp_insn *in, unsigned sid, int row_mod
                                  row ? cx->slice : -1, addr, &who, &other);
     else
         *buf = tsp_streams_put(c->streams, cx->cycle, sid, cx->pos, land, &who, &other, &rc);
-    if (rc < 0)
-        return tsp_fail(cx, in, TSP_E_NOMEM, "no memory for a stream write");
-    if (rc == 0) {
-        m->stats.stream_writes++;  /* tsp_stats_get leaves out those not landed yet */
-        m->seq++;  /* as a pending write would have: seq orders the writes still pending */
-        return TSP_OK;
-    }
-    if ((rc = pending(cx, in, land, TSP_SID_CLASH, &p)) != TSP_OK || !p)
-        return rc;
-    memset(p->data, 0, TSP_VECTOR_BYTES);
-    p->data[0] = (uint8_t)sid;
-    memcpy(p->data + 8, &other, sizeof other);
+    if (TSP_UNLIKELY(rc < 0))
+        return out_nomem(cx, in, "a stream write");
+    if (TSP_UNLIKELY(rc != 0))
+        return out_clash(cx, in, sid, land, &other);
+    m->stats.stream_writes++;  /* tsp_stats_get leaves out those not landed yet */
+    m->seq++;  /* as a pending write would have: seq orders the writes still pending */
     return TSP_OK;
 }
 

@@ -156,7 +156,7 @@ const uint8_t *tsp_streams_read(const tsp_streams *s, unsigned sid, unsigned pos
 /* The entry for (sid, pos) leaving at t, made if there is none (*clash 0) or
  * the existing one, whose writer goes to *other (*clash 1); NULL: out of
  * memory.  The caller sets its data. */
-static entry *put(tsp_streams *s, const uint64_t *now, unsigned sid, unsigned pos, uint64_t t,
+TSP_INLINE entry *put(tsp_streams *s, const uint64_t *now, unsigned sid, unsigned pos, uint64_t t,
                   const tsp_writer *who, tsp_writer *other, diag **dp, int *clash)
 {
     int64_t k = diagonal(sid, pos, t);

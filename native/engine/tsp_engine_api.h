@@ -136,6 +136,11 @@ int tsp_memory_bytes(const tsp_machine *m, uint64_t *out);
 
 /* Advance at most max_cycles cycles (UINT64_MAX: until the program ends). */
 int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop);
+/* Steady repeat runs (steady.c) are on by default; off, the event loop runs
+ * every cycle.  Either way gives the same machine state; the count of
+ * re-issues run as steady runs is host-side (no snapshot or hash has it). */
+int tsp_set_steady_runs(tsp_machine *m, int enable);
+int tsp_steady_reissues(const tsp_machine *m, uint64_t *out);
 int tsp_cycle(const tsp_machine *m, uint64_t *out);
 /* 1 + the last cycle with any activity so far (issue, busy queue, stream write). */
 int tsp_end_cycle(const tsp_machine *m, uint64_t *out);

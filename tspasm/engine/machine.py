@@ -128,6 +128,7 @@ class Machine:
         self._lines: dict | None = None
         self._program_key: str | None = None
         self.stop_reason: StopReason | None = None   # how the last run/step ended
+        self._steady_runs = True
         used = set(program.chips) | set(program.code)
         if chips is not None:
             used |= set(range(chips))
@@ -202,6 +203,24 @@ class Machine:
         if n < 1:
             raise UsageError(f"step takes a positive number of cycles, not {n}")
         return self.run(n)
+
+    @property
+    def steady_runs(self) -> bool:
+        """Whether cycles where only `repeat n, 1` re-issues happen run outside the
+        event loop (native/engine/steady.c; on by default).  The machine state is the
+        same either way: switching it off is for checking exactly that."""
+        return self._steady_runs
+
+    @steady_runs.setter
+    def steady_runs(self, on: bool) -> None:
+        self._check(lib.tsp_set_steady_runs(self._h, 1 if on else 0))
+        self._steady_runs = bool(on)
+
+    def steady_reissues(self) -> int:
+        """Re-issues run as steady runs since this machine was made or last restored."""
+        out = ffi.new("uint64_t *")
+        self._check(lib.tsp_steady_reissues(self._h, out))
+        return int(out[0])
 
     @property
     def cycle(self) -> int:
