@@ -367,6 +367,8 @@ uint64_t tsp_clock_hash(const tsp_machine *m, uint64_t h);
 
 /* MEM storage (mem.c) */
 uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc);
+uint8_t *tsp_mem_slice_new(void);        /* zeroed, TSP_MEM_WORDS rows */
+void tsp_mem_slice_free(uint8_t *slice);
 
 /* The semantics of every instruction: tsp_exec_<name>.  A new instruction in
  * isa/ without its function fails the build (an unresolved symbol). */

@@ -55,7 +55,7 @@ static void chip_free(tsp_chip *c)
         free(c->q[i].dec);
     }
     for (i = 0; i < TSP_MEM_SLICES; i++)
-        free(c->mem[i]);
+        tsp_mem_slice_free(c->mem[i]);
     tsp_streams_free(c->streams);
     tsp_mxm_free(c);
     tsp_links_free(c);

@@ -10,14 +10,48 @@
 
 #include "engine.h"
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#if defined(MAP_ANONYMOUS)
+#define TSP_HAVE_MMAP 1
+#endif
+#endif
+
 #define SL_LANES TSP_GEOMETRY_LANES_PER_SUPERLANE
+
+#define SLICE_BYTES ((size_t)TSP_MEM_WORDS * TSP_VECTOR_BYTES)
+
+/* A slice's storage, zeroed.  Page-aligned where mmap exists: a 320-byte row
+ * then covers exactly five cache lines (malloc's 16-byte alignment makes it
+ * six), and the kernel zero-fills pages only as they are touched, as calloc's
+ * mmap would. */
+uint8_t *tsp_mem_slice_new(void)
+{
+#if defined(TSP_HAVE_MMAP)
+    void *p = mmap(NULL, SLICE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : (uint8_t *)p;
+#else
+    return calloc(TSP_MEM_WORDS, TSP_VECTOR_BYTES);
+#endif
+}
+
+void tsp_mem_slice_free(uint8_t *slice)
+{
+    if (!slice)
+        return;
+#if defined(TSP_HAVE_MMAP)
+    munmap(slice, SLICE_BYTES);
+#else
+    free(slice);
+#endif
+}
 
 uint8_t *tsp_mem_row(tsp_chip *c, int slice, uint32_t addr, int alloc)
 {
     if (!c->mem[slice]) {
         if (!alloc)
             return NULL;
-        c->mem[slice] = calloc(TSP_MEM_WORDS, TSP_VECTOR_BYTES);
+        c->mem[slice] = tsp_mem_slice_new();
         if (!c->mem[slice])
             return NULL;
     }
@@ -86,7 +120,9 @@ static int port(tsp_ctx *cx, const tsp_insn *in, int write, unsigned banks, uint
 /* A read under `repeat` walks MEM by its address step: touch the row a few
  * re-issues ahead now, so it is in cache by then (rows are 320 bytes apart
  * and 20 slices walk at once, more streams than the hardware prefetcher
- * follows).  No effect on the results. */
+ * follows).  Into L2, not L1: 20 slices x 8 rows ahead x 5 lines is more than
+ * an L1 holds, and would push out the queues and stream entries every
+ * instruction touches.  No effect on the results. */
 static void prefetch_ahead(tsp_ctx *cx, const tsp_insn *in, int addr_field)
 {
     enum { AHEAD = 8 };
@@ -101,7 +137,7 @@ static void prefetch_ahead(tsp_ctx *cx, const tsp_insn *in, int addr_field)
     row += (size_t)a * TSP_VECTOR_BYTES;
 #if defined(__GNUC__) || defined(__clang__)
     for (i = 0; i < TSP_VECTOR_BYTES; i += 64)
-        __builtin_prefetch(row + i);
+        __builtin_prefetch(row + i, 0, 2);  /* read, keep in L2 (prefetcht1) */
 #else
     (void)i;
 #endif

@@ -268,7 +268,7 @@ void snap_chip(snap_io *s, tsp_machine *m, uint32_t chip)
     for (i = 0; i < TSP_MEM_SLICES && !s->bad && !s->nomem; i++) {
         if (!snap_num(s, c->mem[i] != NULL, 1))
             continue;
-        if (s->load && !(c->mem[i] = calloc(TSP_MEM_WORDS, TSP_VECTOR_BYTES)))
+        if (s->load && !(c->mem[i] = tsp_mem_slice_new()))
             return (void)(s->nomem = 1);
         rows(s, c->mem[i], TSP_MEM_WORDS);
     }
