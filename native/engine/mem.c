@@ -5,6 +5,7 @@
  * Per slice per cycle at most one read and one write, in different banks
  * (bank = address bit TSP_MEM_BANK_ADDRESS_BIT); breaking that is a schedule
  * error.  An address outside 0..TSP_MEM_WORDS-1 is a fault. */
+#define _DEFAULT_SOURCE 1  /* MAP_ANONYMOUS under -std=c11 (glibc hides it in strict ISO mode) */
 #include <stdlib.h>
 #include <string.h>
 
