@@ -6,6 +6,7 @@ Release cycles are computed from the ISA (sync.hac_epoch, sync.notify_latency,
 c2c.link_latency*), and checked against the engine itself at the end."""
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -17,13 +18,15 @@ from tspasm.asm.printer import format_instruction
 from tspasm.cli.main import main
 from tspasm.image.disasm import disassemble
 from tspasm.image.timeline import program_timeline
-from tspasm.image.tspo import read_bytes, write_bytes
+from tspasm.engine import Machine
+from tspasm.image.tspo import read_bytes, read_file, write_bytes
 from tspasm.topology import builtin, load_toml_text
 
 ISA = default_isa()
 E = ISA.param("sync.hac_epoch")
 NL = ISA.param("sync.notify_latency")
 LAT = ISA.param("c2c.link_latency")
+LAT_MAX = ISA.param("c2c.link_latency_max")
 LMIN = ISA.param("c2c.link_latency_min")
 LMAX = ISA.param("c2c.link_latency_max")
 PATH = "prog.tsp"
@@ -470,19 +473,26 @@ def test_an_image_with_transmit_released_syncs_disassembles_and_reassembles_iden
     assert all((compact.code[c] == asm.program.code[c]).all() for c in asm.program.code)
 
 
-def test_disassembly_needs_the_topology_the_program_was_assembled_for(tmp_path):
+def test_disassembly_uses_the_topology_recorded_in_the_image(tmp_path):
     slow = tmp_path / "slow.toml"
     slow.write_text("chips = 2\n[[links]]\na = [0, 0]\nb = [1, 0]\nlatency = 600\n")
     src = f".topology \"{slow}\"\n.chip 0\n@0 C2C_W0: transmit chip1\n.chip 1\n@0 VXM0: sync\n@{boundary(600)} VXM0: nop 1\n"
     asm = assemble_text(src)
     image = read_bytes(write_bytes(asm.program), ISA)
-    wrong = disassemble(image, ISA)  # with the default (pair, latency LAT) the nop moves
-    assert f"@{boundary(LAT)} VXM0: nop 1" in wrong
+    assert image.topology.links == asm.topology.links
+    recorded = disassemble(image, ISA)
+    assert f"@{boundary(600)} VXM0: nop 1" in recorded
+    assert recorded.split("\n")[1] == ("; assembled for the custom topology 'slow' (2 chips, 1 links); "
+                                       "reassemble with --topology FILE.toml")
+    again = assemble_text(recorded, "d.tsp", topology=str(slow)).program
+    assert write_bytes(again) == write_bytes(asm.program)
     text = disassemble(image, ISA, topology=str(slow))
     assert text.split("\n")[1] == f'.topology "{slow}"'
     assert f"@{boundary(600)} VXM0: nop 1" in text
     assert write_bytes(assemble_text(text, "d.tsp").program) == write_bytes(asm.program)
     assert disassemble(image, ISA, topology="pair").split("\n")[1] == ".topology pair"
+    image.topology = None  # as in an image of a program that named no topology: the default (pair)
+    assert f"@{boundary(LAT)} VXM0: nop 1" in disassemble(image, ISA)
 
 
 def test_disassembly_without_the_topology_that_releases_a_sync_says_so(tmp_path):
@@ -491,6 +501,8 @@ def test_disassembly_without_the_topology_that_releases_a_sync_says_so(tmp_path)
     asm = assemble_text(f'.topology "{far}"\n.chip 0\n@0 C2C_W0: transmit chip1\n.chip 1\n@0 VXM0: sync\n'
                         "@999 VXM0: nop 1\n")
     image = read_bytes(write_bytes(asm.program), ISA)
+    assert "@999 VXM0: nop 1" in disassemble(image, ISA)  # the image knows its topology
+    image.topology = None
     with pytest.raises(ImageError, match=re.escape(
             "chip 1: VXM0 park in sync and no notify or transmit releases them (in topology pair, the default "
             "for its chips; if the program was assembled for another, give it: tspasm disasm --topology)")):
@@ -616,3 +628,23 @@ def _order_matters(asm, topo) -> int:
             earliest = min(r for r in releases.get(p.chip, []) if r > p.cycle)
             n += p.busy_until + 1 != earliest
     return n
+
+
+def test_an_image_runs_and_checks_on_the_topology_it_was_assembled_for(capsys, tmp_path):
+    far = tmp_path / "far.toml"
+    far.write_text("chips = 2\n[[links]]\na = [0, 5]\nb = [1, 5]\n")  # the default (pair) wires port 0
+    src = tmp_path / "p.tsp"
+    src.write_text(f'.topology "{far}"\n.chip 0\n@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send chip1, S0W\n'
+                   f".chip 1\n@{2 + LAT_MAX} C2C_W0: receive chip0, S1E\n")
+    image = tmp_path / "p.tspo"
+    assert run_cli(capsys, "asm", src, "-o", image)[0] == 0
+    code, out, err = run_cli(capsys, "run", image, "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["topology"] == "far"
+    code, _, err = run_cli(capsys, "check", image)
+    assert (code, err) == (0, "")
+    program = read_file(str(image), ISA)
+    assert Machine(program).topology.links == program.topology.links
+    # --topology still wins, and a topology without the port is refused as before
+    code, _, err = run_cli(capsys, "run", image, "--topology", "pair")
+    assert code == 1 and "L5" in err

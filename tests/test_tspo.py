@@ -308,3 +308,63 @@ def test_read_file_errors_are_image_errors(tmp_path, program):
         read_file(str(tmp_path))  # a directory
     with pytest.raises(ImageError, match="cannot write"):
         write_file(program, str(tmp_path / "no" / "such" / "dir.tspo"))
+
+
+# ---- the topology record (TOPO) ------------------------------------------------------------------
+
+TOPO_SOURCE = ".topology {topo}\n.chip 0\n@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send chip1, S0W\n"
+
+
+def with_topo(blob: bytes, record) -> bytes:
+    version, flags, fp, secs = split(blob)
+    secs = [s for s in secs if s[0] != b"TOPO"] + [(b"TOPO", 0, json.dumps(record).encode())]
+    return build(secs, version, flags, fp)
+
+
+def test_an_image_without_a_named_topology_has_no_topo_section(blob):
+    assert [k for k, _, _ in split(blob)[3]] == [b"CODE", b"CODE", b"DMET", b"DPAY", b"OUTP", b"SYMB",
+                                                 b"FILE", b"LINE"]
+    assert read_bytes(blob, ISA).topology is None
+
+
+def test_a_builtin_topology_comes_back_as_the_builtin():
+    from tspasm.topology import builtin
+
+    program = assemble_text(TOPO_SOURCE.format(topo="rack"), "t.tsp").program
+    image = write_bytes(program)
+    topo_sections = [json.loads(p) for k, _, p in split(image)[3] if k == b"TOPO"]
+    assert len(topo_sections) == 1 and topo_sections[0]["name"] == "rack"
+    assert len(topo_sections[0]["links"]) == len(builtin("rack", ISA).links)
+    back = read_bytes(image, ISA).topology
+    rack = builtin("rack", ISA)
+    assert (back.name, back.chips, back.links, back.symmetries) == (rack.name, rack.chips, rack.links,
+                                                                   rack.symmetries)
+    assert write_bytes(read_bytes(image, ISA)) == image
+
+
+def test_a_custom_topology_is_recorded_link_by_link(tmp_path):
+    far = tmp_path / "far.toml"
+    far.write_text("chips = 2\n[[links]]\na = [0, 0]\nb = [1, 5]\nlatency = 300\n")
+    program = assemble_text(TOPO_SOURCE.format(topo=f'"{far}"'), "t.tsp").program
+    back = read_bytes(write_bytes(program), ISA).topology
+    assert back.chips == 2 and [tuple(link) for link in back.links] == [(0, 0, 1, 5, 300)]
+
+
+@pytest.mark.parametrize("record,reason", [
+    ("rack", "not a topology record"),
+    ({"name": "x", "chips": 2, "links": [[0, 0, 1]]}, "is not [chip_a, port_a, chip_b, port_b, latency]"),
+    ({"name": "x", "chips": "2", "links": []}, "expected an integer"),
+    ({"name": "x", "chips": 0, "links": []}, "is not a number of chips"),
+    ({"name": "x", "chips": 2, "links": [[0, 0, 5, 0, 217]]}, "TOPO section"),
+    ({"name": "x", "chips": 1, "links": []}, "code for chip 1, but its topology x has chips 0..0"),
+])
+def test_bad_topology_records_are_image_errors(blob, record, reason):
+    msg = load_error(with_topo(blob, record))
+    assert "malformed section contents" in msg and reason in msg
+
+
+def test_a_repeated_topo_section_is_an_image_error(blob):
+    version, flags, fp, secs = split(blob)
+    rec = json.dumps({"name": "pair", "chips": 2, "links": [[0, 0, 1, 0, 217]]}).encode()
+    twice = secs + [(b"TOPO", 0, rec), (b"TOPO", 0, rec)]
+    assert "'TOPO' is repeated" in load_error(build(twice, version, flags, fp))

@@ -142,6 +142,8 @@ def make_machine(program: Program, hazards: str = "stop", topology=None, loaded:
 
     if topology is None and loaded is not None:
         topology = getattr(loaded.assembly, "topology", None)  # the source's `.topology`
+    if topology is None:
+        topology = program.topology  # recorded in the image (None: the default for its chips)
     try:
         return Machine(program, hazards=hazards, topology=resolve_topology(topology), clocks=clocks)
     except EngineError as exc:

@@ -175,6 +175,7 @@ class Assembler:
                           [Symbol(n, v, p1.symbol_info[n][0], p1.symbol_info[n][1])
                            for n, v in symbols.items()])
         program.files, program.lines = line_table(in_row_order, isa)
+        program.topology = links.explicit
         program.canonicalize()
         placed.sort(key=attrgetter("chip", "cycle", "slot"))
         return Assembly(isa, program, placed, links.explicit,

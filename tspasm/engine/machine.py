@@ -132,7 +132,9 @@ class Machine:
         used = set(program.chips) | set(program.code)
         if chips is not None:
             used |= set(range(chips))
-        self.topology = topology if topology is not None else default_topology(used, self.isa)
+        if topology is None:  # the one the program was assembled for, else the default for its chips
+            topology = program.topology if program.topology is not None else default_topology(used, self.isa)
+        self.topology = topology
         check_program_chips(used, self.topology)
         nchips = self.topology.chips
         out = ffi.new("tsp_machine **")

@@ -45,12 +45,32 @@ def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _recorded_topology(topo, isa: Isa) -> str:
+    """The `.topology` line for a topology recorded in the image: a built-in by name; a custom
+    one has no file to name, so it becomes a comment saying what --topology must give."""
+    from ..topology import builtin
+    from ..errors import UsageError
+
+    try:
+        same = builtin(topo.name, isa)
+    except UsageError:
+        same = None
+    if same is not None and same.chips == topo.chips and same.links == topo.links:
+        return f".topology {topo.name}"
+    return (f"; assembled for the custom topology {topo.name!r} ({topo.chips} chips, {len(topo.links)} links); "
+            f"reassemble with --topology FILE.toml")
+
+
 def disassemble(program: Program, isa: Isa, with_loc: bool = True, topology=None) -> str:
-    """`topology` (a built-in name, a FILE.toml path or a Topology; default: the runner's default
-    for the program's chips) is needed only to time syncs released by transmits; a name or
-    path is also written as a `.topology` directive, so that the text reassembles for it."""
+    """`topology` (a built-in name, a FILE.toml path or a Topology; default: the one recorded
+    in the image, else the runner's default for the program's chips) is needed only to time
+    syncs released by transmits; a name or path is also written as a `.topology` directive,
+    so that the text reassembles for it, and so is a recorded built-in."""
     out = [f"; disassembled by tspasm; ISA {program.isa_fingerprint[:16]}"]
     topo = topology
+    if topology is None and program.topology is not None:
+        topo = program.topology
+        out.append(_recorded_topology(topo, isa))
     if isinstance(topology, str):
         from ..asm.links import resolve_spec
 

@@ -53,6 +53,9 @@ class Program:
     symbols: list[Symbol] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     lines: np.ndarray = field(default_factory=lambda: np.zeros(0, LINE_DTYPE))
+    # The tspasm.topology.Topology the program was assembled for (`.topology` or
+    # --topology); None: none was named, and runs pick the default for its chips.
+    topology: object | None = None
 
     @property
     def chips(self) -> list[int]:

@@ -41,6 +41,10 @@ def write_bytes(program: Program) -> bytes:
     sections.append((b"SYMB", 0, _json([s.__dict__ for s in program.symbols])))
     sections.append((b"FILE", 0, _json(program.files)))
     sections.append((b"LINE", 0, np.ascontiguousarray(program.lines, LINE_DTYPE).tobytes()))
+    if program.topology is not None:
+        from ..topology.record import to_record
+
+        sections.append((b"TOPO", 0, _json(to_record(program.topology))))
     offset = _HEADER.size + _ENTRY.size * len(sections)
     table = b""
     for kind, chip, payload in sections:
@@ -100,8 +104,10 @@ def read_bytes(blob: bytes, isa=None, name: str = "<image>") -> Program:
     for need in (b"DMET", b"DPAY", b"OUTP", b"SYMB", b"FILE", b"LINE"):
         if len(sections.get(need, [])) != 1:
             raise bad(f"section {need.decode()!r} is missing or repeated")
+    if len(sections.get(b"TOPO", [])) > 1:
+        raise bad("section 'TOPO' is repeated")
     try:
-        program = _decode(sections, fingerprint)
+        program = _decode(sections, fingerprint, isa)
         if isa is not None:
             validate(program, isa)
     except (KeyError, TypeError, ValueError, UnicodeDecodeError, AttributeError, OverflowError,
@@ -133,7 +139,7 @@ def _one(sections, kind: bytes) -> bytes:
     return sections[kind][0][1]
 
 
-def _decode(sections, fingerprint: str) -> Program:
+def _decode(sections, fingerprint: str, isa) -> Program:
     code: dict[int, np.ndarray] = {}
     for chip, payload in sections.get(b"CODE", []):
         if len(payload) < _CODE_HEAD.size:
@@ -174,7 +180,13 @@ def _decode(sections, fingerprint: str) -> Program:
     lines = np.frombuffer(raw, LINE_DTYPE).copy()
     if len(lines) and int(lines["file"].max()) >= len(files):
         raise ValueError("line table names a file index past the FILE section")
-    return Program(fingerprint, code, data, outputs, symbols, files, lines)
+    topology = None
+    if b"TOPO" in sections:
+        from ..isa import default_isa
+        from ..topology.record import from_record
+
+        topology = from_record(json.loads(_one(sections, b"TOPO")), isa or default_isa())
+    return Program(fingerprint, code, data, outputs, symbols, files, lines, topology)
 
 
 def read_file(path: str, isa=None) -> Program:

@@ -16,15 +16,20 @@ def validate(program: Program, isa) -> None:
     lanes = isa.param("geometry.lanes")
     last_slice = isa.param("mem.slices_per_hemisphere") - 1
     max_chips = isa.param("system.max_chips")
+    topo = program.topology
     for chip, arr in program.code.items():
         if not 0 <= chip < max_chips:
             raise ValueError(f"chip {chip} out of range")
+        if topo is not None and chip >= topo.chips:
+            raise ValueError(f"code for chip {chip}, but its topology {topo.name} has chips 0..{topo.chips - 1}")
         if arr.ndim != 3 or arr.shape[1:] != (nq, width):
             raise ValueError(f"code of chip {chip} has shape {arr.shape}, expected (rows, {nq}, {width})")
 
     def mem_region(what, chip, slot, addr, dtype, rows):
         if not 0 <= chip < max_chips:
             raise ValueError(f"{what}: chip {chip} out of range")
+        if topo is not None and chip >= topo.chips:
+            raise ValueError(f"{what}: chip {chip}, but the topology {topo.name} has chips 0..{topo.chips - 1}")
         if dtype not in isa.dtype_bytes:
             raise ValueError(f"{what}: unknown type {dtype!r}")
         if not (0 <= slot < nq and isa.queues[slot].unit == "MEM"):

@@ -1,0 +1,52 @@
+"""A topology as plain data, for the `.tspo` image's TOPO section (docs/tspo-format.md).
+
+The image records the topology a program was assembled for (`.topology` or
+--topology), so that running, checking or disassembling the image needs no
+--topology again.  A built-in is recorded with its links too; reading one back
+that still matches the built-in of that name gives the built-in itself (with its
+symmetries), anything else becomes a custom Topology checked like a TOML file.
+"""
+from __future__ import annotations
+
+from ..errors import TopologyError, UsageError
+from ..isa.model import Isa
+from .builders import builtin
+from .model import Link, Topology
+
+
+def to_record(topology: Topology) -> dict:
+    return {"name": topology.name, "chips": topology.chips, "chips_per_node": topology.chips_per_node,
+            "links": [list(link) for link in topology.links]}
+
+
+def _int(x, what: str) -> int:
+    if type(x) is not int:
+        raise ValueError(f"TOPO {what}: expected an integer, got {x!r:.40}")
+    return x
+
+
+def from_record(rec, isa: Isa) -> Topology:
+    """ValueError (the image reader's "malformed section") for anything that is not a legal topology."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("name"), str) or not isinstance(rec.get("links"), list):
+        raise ValueError("TOPO section is not a topology record")
+    chips = _int(rec.get("chips"), "chips")
+    per_node = rec.get("chips_per_node")
+    if per_node is not None:
+        per_node = _int(per_node, "chips_per_node")
+    links = []
+    for i, link in enumerate(rec["links"]):
+        if not isinstance(link, list) or len(link) != 5:
+            raise ValueError(f"TOPO links[{i}] is not [chip_a, port_a, chip_b, port_b, latency]")
+        links.append(Link(*(_int(v, f"links[{i}]") for v in link)))
+    try:
+        known = builtin(rec["name"], isa)
+    except UsageError:
+        known = None
+    if known is not None and known.chips == chips and list(known.links) == links:
+        return known
+    if chips < 1:
+        raise ValueError(f"TOPO chips: {chips} is not a number of chips")
+    try:
+        return Topology(rec["name"], chips, tuple(links), isa=isa, chips_per_node=per_node)
+    except TopologyError as exc:
+        raise ValueError(f"TOPO section: {exc}") from None
