@@ -17,8 +17,8 @@ def register(sub) -> None:
                    help="compact bundles without .loc line info (code and data still round-trip)")
     p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
                    help="the topology the program was assembled for (needed only to time syncs that "
-                        "transmits release; default: the smallest built-in holding its chips); "
-                        "written into the text as .topology")
+                        "transmits release; default: the one recorded in the image, else the smallest "
+                        "built-in holding its chips); written into the text as .topology")
     p.set_defaults(func=run)
 
 
