@@ -245,3 +245,26 @@ def test_registry_refuses_duplicate_words():
 def test_quit_raises(s):
     with pytest.raises(Quit):
         s.execute("quit")
+
+
+# A read repeated with an address step of 3 from address 0x0010, then a word after it.
+REPEATED = """\
+@0 MEM_W2: read 0x0010, S1E, 3
+@1 MEM_W2: repeat 5, 1
+@9 MEM_W2: read 0x0040, S1E
+"""
+
+
+def test_a_repeating_queue_shows_the_re_issue_it_has_coming():
+    s = Session(assemble_text(REPEATED, "rep.tsp"))
+    out = s.execute("goto 3")
+    # cycle 3 is re-issue 3 of 5: the address has stepped 3 x 3 from 0x0010
+    assert re.search(r"MEM_W2 +read 0x0019, S1E, 3  \[repeat 3/5\] +rep\.tsp:1", out)
+    assert "read 0x0040" not in out
+    q = s.machine.queue_info(0, "MEM_W2")
+    assert (q.state, q.repeat_row, q.repeat, q.next_row) == ("repeating", 0, (3, 5), 2)
+    info = s.execute("info queues")
+    assert re.search(r"MEM_W2 +repeating +next @3 +read 0x0019, S1E, 3  \[repeat 3/5\]", info)
+    s.execute("goto 9")
+    assert s.machine.queue_info(0, "MEM_W2").repeat is None
+    assert re.search(r"MEM_W2 +read 0x0040, S1E +rep\.tsp:3", s.execute("context"))

@@ -51,6 +51,11 @@ int tsp_queue_info_get(const tsp_machine *m, uint32_t chip, uint32_t slot, tsp_q
     out->busy_until = q->busy_until;
     out->issued = q->issued;
     out->executed = q->executed;
+    if (q->state == TSP_Q_REPEAT) {
+        out->repeat_row = q->rep_row;
+        out->repeat_k = q->rep_k;
+        out->repeat_n = q->rep_n;
+    }
     return TSP_OK;
 }
 

@@ -55,6 +55,10 @@ typedef struct {
     uint64_t busy_until;       /* last cycle the queue is occupied so far */
     uint64_t issued;           /* words issued */
     uint64_t executed;         /* unit instructions executed, re-issues included */
+    /* While repeating (state 2): the word being re-issued, and which re-issue comes
+       at next_cycle (1..repeat_n).  Zero otherwise. */
+    uint32_t repeat_row;
+    uint64_t repeat_k, repeat_n;
 } tsp_queue_info;
 
 typedef struct {

@@ -103,11 +103,12 @@ class Scheduler:
         """Every field a repeat steps must stay in range up to the last re-issue."""
         spec = prev.spec
         n = rep.values[0]
+        final = spec.stepped(prev.values, n)
         for name, step in spec.steps.items():
             f = spec.field(name)
             s = prev.values[spec.field_index[step]] if isinstance(step, str) else step
             first = prev.values[spec.field_index[name]]
-            last = first + n * s
+            last = final[spec.field_index[name]]
             lo, hi = f.value_range()
             if not lo <= last <= hi:
                 self.diags.error(rep.pos, f"repeat {n} steps {name} of {_describe(self.isa, prev)} "

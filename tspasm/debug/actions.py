@@ -215,7 +215,7 @@ class Actions:
                 continue
             name = self.isa.queues[slot].name
             if active:
-                i = context.describe(self, self.chip, slot, q.next_row)
+                i = context.describe_next(self, self.chip, slot, q)
                 at = "parked" if q.next_cycle is None else f"@{q.next_cycle}"
                 src = f"{i.loc[0].rsplit('/', 1)[-1]}:{i.loc[1]}" if i.loc else "(inserted)"
                 rows.append(f"  {name:<8} {q.state:<9} next {at:<7} {i.text:<34} {src:<20} "

@@ -25,8 +25,9 @@ class Issue:
     source: str | None                 # that source line, stripped
 
 
-def instruction_text(session, chip: int, slot: int, row: int) -> str:
-    """The instruction word at (chip, slot, row) as assembly, decoded from the image."""
+def instruction_text(session, chip: int, slot: int, row: int, repeat: tuple[int, int] | None = None) -> str:
+    """The instruction word at (chip, slot, row) as assembly, decoded from the image; with
+    repeat = (k, n), as its k-th re-issue of n (stepped fields advanced, then `[repeat k/n]`)."""
     code = session.asm.program.code.get(chip)
     q = session.isa.queues[slot]
     if code is None or row >= code.shape[0]:
@@ -38,14 +39,24 @@ def instruction_text(session, chip: int, slot: int, row: int) -> str:
         spec, values = decode(session.isa, q.unit, word, q)
     except DecodeError as exc:  # should not happen for an image the assembler wrote
         return f"(undecodable word: {exc})"
-    return format_instruction(session.isa, spec, values)
+    if repeat is None:
+        return format_instruction(session.isa, spec, values)
+    k, n = repeat
+    return f"{format_instruction(session.isa, spec, spec.stepped(values, k))}  [repeat {k}/{n}]"
 
 
-def describe(session, chip: int, slot: int, row: int) -> Issue:
+def describe(session, chip: int, slot: int, row: int, repeat: tuple[int, int] | None = None) -> Issue:
     p = session.placed_at.get((chip, slot, row))
     loc = p.pos.resolve() if p is not None else None
     src = session.source_line(loc[0], loc[1]) if loc else None
-    return Issue(session.isa.queues[slot].name, row, instruction_text(session, chip, slot, row), loc, src)
+    return Issue(session.isa.queues[slot].name, row, instruction_text(session, chip, slot, row, repeat), loc, src)
+
+
+def describe_next(session, chip: int, slot: int, q) -> Issue:
+    """What queue state `q` issues next: its next word, or the re-issue a repeat has coming."""
+    if q.state == "repeating":
+        return describe(session, chip, slot, q.repeat_row, q.repeat)
+    return describe(session, chip, slot, q.next_row)
 
 
 def issuing(session, chip: int, cycle: int) -> list[Issue]:
@@ -55,7 +66,7 @@ def issuing(session, chip: int, cycle: int) -> list[Issue]:
     for slot in session.used_slots(chip):
         q = m.queue_info(chip, slot)
         if q.state in _ACTIVE and q.next_cycle == cycle:
-            out.append(describe(session, chip, slot, q.next_row))
+            out.append(describe_next(session, chip, slot, q))
     return out
 
 

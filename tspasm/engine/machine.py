@@ -58,6 +58,9 @@ class QueueInfo:
     busy_until: int
     issued: int
     executed: int
+    # While repeating: the word being re-issued, and (k, n): next_cycle brings re-issue k of n.
+    repeat_row: int | None = None
+    repeat: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -334,9 +337,13 @@ class Machine:
         slot = queue if isinstance(queue, int) else self.isa.queue_by_name[queue].slot
         info = ffi.new("tsp_queue_info *")
         self._check(lib.tsp_queue_info_get(self._h, chip, slot, info), f"queue_info({chip}, {queue!r})")
-        return QueueInfo(_QUEUE_STATES[info.state], info.next_row, info.rows,
+        state = _QUEUE_STATES[info.state]
+        repeating = state == "repeating"
+        return QueueInfo(state, info.next_row, info.rows,
                          None if info.next_cycle == _UINT64_MAX else int(info.next_cycle),
-                         int(info.busy_until), int(info.issued), int(info.executed))
+                         int(info.busy_until), int(info.issued), int(info.executed),
+                         int(info.repeat_row) if repeating else None,
+                         (int(info.repeat_k), int(info.repeat_n)) if repeating else None)
 
     def chip_info(self, chip: int) -> dict[str, int]:
         info = ffi.new("tsp_chip_info *")

@@ -99,6 +99,15 @@ class InstrSpec:
     def field(self, name: str) -> Field:
         return self.fields[self.field_index[name]]
 
+    def stepped(self, values: tuple[int, ...], k: int) -> tuple[int, ...]:
+        """The field values of the k-th re-issue under `repeat`: each field in `steps`
+        advanced k times by its step (another field's value, or a constant)."""
+        out = list(values)
+        for name, step in self.steps.items():
+            s = values[self.field_index[step]] if isinstance(step, str) else step
+            out[self.field_index[name]] += k * s
+        return tuple(out)
+
 
 @dataclass(frozen=True, eq=False)
 class Isa:
