@@ -215,11 +215,12 @@ typedef struct {
     uint8_t data[TSP_VECTOR_BYTES];
 } tsp_pending;
 
-/* One cycle of the calendar (events.c): its issues and its writes, each kept
- * sorted by tie; `ci`/`cw` are how many of each have been popped. */
+/* One cycle of the calendar (events.c): its issues, in two runs each sorted by
+ * tie (iss, and iss2 for issues that came out of order), and its writes, sorted
+ * by tie; `ci`/`ci2`/`cw` are how many of each have been popped. */
 typedef struct {
-    tsp_event *iss, *wr;
-    uint32_t ni, ci, capi, nw, cw, capw;
+    tsp_event *iss, *iss2, *wr;
+    uint32_t ni, ci, capi, ni2, ci2, capi2, nw, cw, capw;
 } tsp_bucket;
 
 #define TSP_RING 64            /* calendar length: cycles ahead held outside the heap */
@@ -252,7 +253,11 @@ static inline size_t tsp_events_count(const tsp_events *e) { return e->n + e->ri
 /* Pop the next event into *out if there is one before cycle `limit`; else 0. */
 int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out);
 /* Steady repeat runs (steady.c) look at the calendar through these three. */
-int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, const tsp_event **iss, uint32_t *n);
+typedef struct {
+    const tsp_event *a, *b;    /* a bucket's two sorted runs of issues */
+    uint32_t na, nb;
+} tsp_event_runs;
+int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs *out);
 void tsp_events_take_issues(tsp_events *e, uint64_t cycle);
 uint64_t tsp_events_first_cycle(const tsp_events *e);
 /* Every pending event in (cycle, tie) order, malloc'ed (NULL when none or out of memory). */

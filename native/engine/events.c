@@ -15,8 +15,13 @@
  *  - a calendar of TSP_RING per-cycle buckets for cycles cur .. cur+TSP_RING-1.
  *    Almost every event lands there (issues next cycle, re-issues, writes
  *    d_func ahead), and pushing or popping it costs O(1): writes arrive in seq
- *    order and issues mostly in slot order, so a bucket is kept sorted by
- *    appending, with a short insertion step for the rare out-of-order push.
+ *    order and issues mostly in (chip, slot) order, so a bucket is kept sorted
+ *    by appending.  Issues run in two sorted runs, popped by the smaller head:
+ *    on a rack, a few issues pushed cycles ahead (a C2C queue after a `nop`)
+ *    sit in a bucket before the chips' flood of next-cycle re-issues arrives
+ *    in order; the flood appends to one run instead of each of its events
+ *    shifting the early ones along.  Only an issue below the tail of both runs
+ *    is inserted (into the shorter).
  *  - a binary heap for everything else: far-future events (`nop 1000000000`),
  *    events pushed before the calendar exists, and every C2C flit (c2c.c scans
  *    the heap for flits in flight).
@@ -134,8 +139,14 @@ static int push(tsp_events *e, uint64_t cycle, uint64_t tie, uint32_t idx)
     b = &e->ring[cycle & (TSP_RING - 1)];
     if (tie & TSP_TIE_WRITE)
         rc = bucket_insert(&b->wr, &b->nw, &b->capw, b->cw, cycle, tie, idx);
-    else
+    else if (b->ni == b->ci || b->iss[b->ni - 1].tie < tie)
+        rc = bucket_insert(&b->iss, &b->ni, &b->capi, b->ci, cycle, tie, idx);  /* appends */
+    else if (b->ni2 == b->ci2 || b->iss2[b->ni2 - 1].tie < tie)
+        rc = bucket_insert(&b->iss2, &b->ni2, &b->capi2, b->ci2, cycle, tie, idx);  /* appends */
+    else if (b->ni - b->ci <= b->ni2 - b->ci2)  /* neither run ends below it: the shorter shifts */
         rc = bucket_insert(&b->iss, &b->ni, &b->capi, b->ci, cycle, tie, idx);
+    else
+        rc = bucket_insert(&b->iss2, &b->ni2, &b->capi2, b->ci2, cycle, tie, idx);
     if (rc == TSP_OK)
         e->ring_n++;
     return rc;
@@ -151,8 +162,11 @@ static tsp_bucket *ring_first(tsp_events *e, const tsp_event **first)
         return *first = NULL, NULL;
     for (c = e->cur;; c++) {
         b = &e->ring[c & (TSP_RING - 1)];
-        if (b->ci < b->ni) {
-            *first = &b->iss[b->ci];  /* issues before writes */
+        if (b->ci < b->ni || b->ci2 < b->ni2) {  /* issues before writes; the smaller head of the two runs */
+            if (b->ci2 == b->ni2 || (b->ci < b->ni && b->iss[b->ci].tie < b->iss2[b->ci2].tie))
+                *first = &b->iss[b->ci];
+            else
+                *first = &b->iss2[b->ci2];
             return b;
         }
         if (b->cw < b->nw) {
@@ -178,29 +192,34 @@ int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out)
     if (!r || r->cycle >= limit)
         return 0;
     *out = *r;
-    if (b->ci < b->ni)
+    if (b->ci < b->ni && r == &b->iss[b->ci])
         b->ci++;
+    else if (b->ci2 < b->ni2 && r == &b->iss2[b->ci2])
+        b->ci2++;
     else
         b->cw++;
     e->ring_n--;
     e->cur = out->cycle;
-    if (b->ci == b->ni && b->cw == b->nw)
-        b->ni = b->ci = b->nw = b->cw = 0;  /* drained: ready for cycle cur + TSP_RING */
+    if (b->ci == b->ni && b->ci2 == b->ni2 && b->cw == b->nw)  /* drained: ready for cycle cur + TSP_RING */
+        b->ni = b->ci = b->ni2 = b->ci2 = b->nw = b->cw = 0;
     return 1;
 }
 
 /* For steady.c.  When the next event of all is an issue in the calendar, at a
  * cycle none of whose issues has been popped yet, with no write and no heap
- * event: that cycle, its issues (in tie order) and how many; else 0. */
-int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, const tsp_event **iss, uint32_t *n)
+ * event: that cycle and its issues, as the bucket's two sorted runs (tie order
+ * across both is the merge); else 0. */
+int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs *out)
 {
     const tsp_event *r;
     tsp_bucket *b = ring_first((tsp_events *)e, &r);
-    if (!r || b->ci != 0 || b->ci == b->ni || b->cw < b->nw || (e->n && e->ev[0].cycle <= r->cycle))
+    if (!r || b->ci != 0 || b->ci2 != 0 || b->cw < b->nw || (e->n && e->ev[0].cycle <= r->cycle))
         return 0;
     *cycle = r->cycle;
-    *iss = r;
-    *n = b->ni - b->ci;
+    out->a = b->iss;
+    out->na = b->ni;
+    out->b = b->iss2;
+    out->nb = b->ni2;
     return 1;
 }
 
@@ -209,8 +228,8 @@ int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, const tsp_event
 void tsp_events_take_issues(tsp_events *e, uint64_t cycle)
 {
     tsp_bucket *b = &e->ring[cycle & (TSP_RING - 1)];
-    e->ring_n -= b->ni - b->ci;
-    b->ni = b->ci = b->nw = b->cw = 0;  /* it held no writes: drained */
+    e->ring_n -= (b->ni - b->ci) + (b->ni2 - b->ci2);
+    b->ni = b->ci = b->ni2 = b->ci2 = b->nw = b->cw = 0;  /* it held no writes: drained */
     e->cur = cycle;
 }
 
@@ -299,6 +318,7 @@ void tsp_events_free(tsp_events *e)
     unsigned i;
     for (i = 0; e->ring && i < TSP_RING; i++) {
         free(e->ring[i].iss);
+        free(e->ring[i].iss2);
         free(e->ring[i].wr);
     }
     free(e->ring);
@@ -327,6 +347,8 @@ tsp_event *tsp_events_sorted(const tsp_events *e)
         const tsp_bucket *b = &e->ring[i];
         memcpy(all + k, b->iss + b->ci, (b->ni - b->ci) * sizeof *all);
         k += b->ni - b->ci;
+        memcpy(all + k, b->iss2 + b->ci2, (b->ni2 - b->ci2) * sizeof *all);
+        k += b->ni2 - b->ci2;
         memcpy(all + k, b->wr + b->cw, (b->nw - b->cw) * sizeof *all);
         k += b->nw - b->cw;
     }

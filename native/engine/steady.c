@@ -40,12 +40,13 @@ static int requeue(tsp_machine *m, const struct tsp_steady_member *mb, uint32_t 
     return TSP_OK;
 }
 
-/* The queues issuing at t as run members; 0 when one of them is not a plain
- * `repeat n, 1` re-issue from its decode cache.  *end: the earliest last
- * re-issue among them (which the event loop runs). */
-static int gather(tsp_machine *m, uint64_t t, const tsp_event *iss, uint32_t n, uint64_t *end)
+/* The queues issuing at t, in tie order (the merge of the bucket's two runs),
+ * as run members; 0 when one of them is not a plain `repeat n, 1` re-issue
+ * from its decode cache.  *end: the earliest last re-issue among them (which
+ * the event loop runs). */
+static int gather(tsp_machine *m, uint64_t t, const tsp_event_runs *runs, uint64_t *end)
 {
-    uint32_t i;
+    uint32_t i, ia = 0, ib = 0, n = runs->na + runs->nb;
     if (n > m->steady_cap) {
         struct tsp_steady_member *grown = realloc(m->steady, n * sizeof *grown);
         if (!grown)
@@ -54,7 +55,9 @@ static int gather(tsp_machine *m, uint64_t t, const tsp_event *iss, uint32_t n, 
         m->steady_cap = n;
     }
     for (i = 0; i < n; i++) {
-        uint32_t chip = (uint32_t)(iss[i].tie >> 16), slot = (uint32_t)(iss[i].tie & 0xFFFF);
+        const tsp_event *ev = ib == runs->nb || (ia < runs->na && runs->a[ia].tie < runs->b[ib].tie)
+                              ? &runs->a[ia++] : &runs->b[ib++];
+        uint32_t chip = (uint32_t)(ev->tie >> 16), slot = (uint32_t)(ev->tie & 0xFFFF);
         struct tsp_steady_member *mb = &m->steady[i];
         tsp_queue *q = &m->chips[chip]->q[slot];
         uint64_t last;
@@ -81,14 +84,15 @@ static int gather(tsp_machine *m, uint64_t t, const tsp_event *iss, uint32_t n, 
 int tsp_steady_run(tsp_machine *m, uint64_t limit, int *ran)
 {
     tsp_events *e = &m->events;
-    const tsp_event *iss;
+    tsp_event_runs runs;
     struct tsp_steady_member *mb;
     uint64_t t, end = limit, other, c;
     uint32_t n, i;
     *ran = 0;
-    if (m->steady_off || m->cycle < m->steady_after || !tsp_events_issue_cycle(e, &t, &iss, &n) || t >= limit)
+    if (m->steady_off || m->cycle < m->steady_after || !tsp_events_issue_cycle(e, &t, &runs) || t >= limit)
         return TSP_OK;
-    if (!gather(m, t, iss, n, &end)) {
+    n = runs.na + runs.nb;
+    if (!gather(m, t, &runs, &end)) {
         m->steady_after = t + RETRY_AFTER;
         return TSP_OK;
     }
