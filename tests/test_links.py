@@ -648,3 +648,12 @@ def test_an_image_runs_and_checks_on_the_topology_it_was_assembled_for(capsys, t
     # --topology still wins, and a topology without the port is refused as before
     code, _, err = run_cli(capsys, "run", image, "--topology", "pair")
     assert code == 1 and "L5" in err
+
+
+def test_a_recorded_builtin_topology_round_trips_through_the_disassembler():
+    src = (".topology node\n.chip 0\n@0 MEM_W43: read 0, S0W\n@2 C2C_W0: send chip5, S0W\n"
+           f".chip 5\n@{2 + LAT_MAX} C2C_W0: receive chip0, S1E\n")
+    blob = write_bytes(assemble_text(src, "n.tsp").program)
+    text = disassemble(read_bytes(blob, ISA), ISA)
+    assert text.split("\n")[1] == ".topology node"
+    assert write_bytes(assemble_text(text, "d.tsp").program) == blob
