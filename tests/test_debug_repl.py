@@ -99,3 +99,35 @@ def test_tsp_lexer_is_a_pygments_plugin():
     kinds = {v: t for t, v in tokens}
     assert kinds["VXM0"] is Name.Builtin and kinds["add"] is Keyword and kinds["S3E"] is Name.Variable
     assert kinds[".i8"] is Keyword.Pseudo and kinds["; sum"] is Comment.Single
+
+
+def test_debug_an_image_through_its_disassembly(tmp_path, capsys):
+    from tspasm import default_isa
+    from tspasm.image.disasm import disassemble
+    from tspasm.image.tspo import read_file
+
+    image = tmp_path / "vadd.tspo"
+    assert main(["asm", str(VADD), "-o", str(image)]) == 0
+    text = disassemble(read_file(str(image), default_isa()), default_isa(), with_loc=False)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if "VXM0: add.i8" in t)
+    cmds = tmp_path / "cmds.txt"
+    cmds.write_text(f"break vadd.dis.tsp:{line}\ncontinue\ninfo hash\n")
+    capsys.readouterr()
+    assert main(["debug", str(image), "-x", str(cmds)]) == 0
+    from_image = capsys.readouterr().out
+    assert f"breakpoint 1: {tmp_path / 'vadd.dis.tsp'}:{line} (cycle 3)" in from_image
+    assert f"vadd.dis.tsp:{line}" in from_image and "VXM0     add.i8 S1E, S2E -> S3E" in from_image
+    # the same machine as debugging the source: equal state hashes at the same cycle
+    cmds.write_text("break 3\ncontinue\ninfo hash\n")
+    assert main(["debug", str(VADD), "-x", str(cmds)]) == 0
+    from_source = capsys.readouterr().out
+    hash_of = [next(ln for ln in out.splitlines() if "state hash" in ln) for out in (from_image, from_source)]
+    assert hash_of[0] == hash_of[1] and "cycle 3 state hash 0x" in hash_of[0]
+
+
+def test_debug_a_damaged_image_is_an_error(tmp_path, capsys):
+    image = tmp_path / "bad.tspo"
+    image.write_bytes(b"TSPO\x00\r\n\x1a" + b"\x00" * 10)
+    assert main(["debug", str(image)]) == 1
+    err = capsys.readouterr().err
+    assert f"{image}: truncated" in err and "Traceback" not in err

@@ -1,6 +1,8 @@
-"""`tspasm debug prog.tsp [-x commands.txt] [--topology NAME|FILE.toml] [--seed N --drift-ppm PPM
---jitter]`: the interactive debugger,
+"""`tspasm debug prog.tsp|prog.tspo [-x commands.txt] [--topology NAME|FILE.toml] [--seed N
+--drift-ppm PPM --jitter]`: the interactive debugger,
 or a scripted session.  --topology is resolved as `tspasm run` resolves it, with the same errors.
+An image is debugged through its disassembly (kept in memory as prog.dis.tsp): listings,
+`list` and line breakpoints refer to that text.
 
 With -x every line of the file runs through the same Session.execute as the REPL,
 echoed after a prompt like the REPL's, so a transcript reads like a terminal
@@ -17,8 +19,8 @@ from .clock_args import add_clock_args, clock_model
 
 
 def register(sub) -> None:
-    p = sub.add_parser("debug", help="debug a .tsp program: step cycles, break, watch, go back in time")
-    p.add_argument("source", help="TSP assembly file (.tsp)")
+    p = sub.add_parser("debug", help="debug a program: step cycles, break, watch, go back in time")
+    p.add_argument("source", help="TSP assembly file (.tsp), or a .tspo image (debugged through its disassembly)")
     p.add_argument("-x", "--commands", metavar="FILE",
                    help="run the debugger commands in FILE (one a line) and exit; status 1 if any failed")
     # the same option and help as `tspasm run`: the Session builds its machine with runner.make_machine
@@ -29,9 +31,27 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def load(path: str):
+    """(assembly, sources) for the debugger.  A .tsp is assembled.  A .tspo image is
+    disassembled (compact bundles, on the topology it records) and that text assembled
+    under the name prog.dis.tsp, whose text the debugger shows from memory."""
+    if not path.endswith(".tspo"):
+        return Assembler().assemble_file(path), None
+    from ..image.disasm import disassemble
+    from ..image.tspo import read_file
+    from ..isa import default_isa
+
+    isa = default_isa()
+    program = read_file(path, isa)
+    text = disassemble(program, isa, with_loc=False)
+    name = path[:-len(".tspo")] + ".dis.tsp"
+    return Assembler(isa, topology=program.topology).assemble_text(text, name), {name: text}
+
+
 def run(args) -> int:
     from ..debug.session import Session
-    session = Session(Assembler().assemble_file(args.source), topology=args.topology, path=args.source,
+    assembly, sources = load(args.source)
+    session = Session(assembly, sources=sources, topology=args.topology, path=args.source,
                       clocks=clock_model(args))
     if args.commands is None:
         from ..debug.repl import Repl
