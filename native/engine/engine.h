@@ -59,8 +59,9 @@ int tsp_op_stray_bits(unsigned opcode, uint64_t lo, uint64_t hi);
 typedef struct {
     const tsp_opinfo *op;
     uint8_t opcode;
-    int64_t val[TSP_NUM_FIELDS];
-    int64_t step[TSP_NUM_FIELDS];
+    struct {
+        int64_t val, step;     /* side by side: a field read on re-issue k touches one cache line */
+    } f[TSP_NUM_FIELDS];
 } tsp_decoded;
 void tsp_decode(uint64_t lo, uint64_t hi, tsp_decoded *d);
 
@@ -78,7 +79,7 @@ struct tsp_insn {
  * leaves MEM is a fault the instruction reports, not a silent wrap. */
 static inline int64_t tsp_field(const tsp_insn *in, int field)
 {
-    return in->d->val[field] + (int64_t)in->rep * in->d->step[field];
+    return in->d->f[field].val + (int64_t)in->rep * in->d->f[field].step;
 }
 
 /* Who wrote a stream value: for the two-writer message and the state hash. */

@@ -90,12 +90,13 @@ void tsp_decode(uint64_t lo, uint64_t hi, tsp_decoded *d)
     d->opcode = (uint8_t)(lo & 0xFF);
     d->op = tsp_op(d->opcode);
     for (f = 0; f < TSP_NUM_FIELDS; f++) {
-        d->val[f] = raw_field(lo, hi, f);
-        d->step[f] = 0;
+        d->f[f].val = raw_field(lo, hi, f);
+        d->f[f].step = 0;
     }
     for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if (steps[i].opcode == d->opcode)  /* summed: k*s1 + k*s2 == k*(s1 + s2) */
-            d->step[steps[i].field] += steps[i].step_field >= 0 ? d->val[steps[i].step_field] : steps[i].constant;
+            d->f[steps[i].field].step += steps[i].step_field >= 0 ? d->f[steps[i].step_field].val
+                                                                 : steps[i].constant;
 }
 
 /* ---- queues and element types ---- */
