@@ -23,11 +23,33 @@
  * a failed check costs a look at every queue issuing in the cycle. */
 #define RETRY_AFTER 8
 
+/* During a run a member's re-issue count lives in in.rep (and the cycle in
+ * cx.cycle): the loop touches only this array, and settle() writes the queue
+ * record back when the run ends. */
 struct tsp_steady_member {
     tsp_queue *q;
+    uint64_t k0;               /* q->rep_k when the run began */
     tsp_ctx cx;
     tsp_insn in;
 };
+
+/* The queue records and counters as the event loop would have left them.
+ * `failed`: the member whose instruction just failed (it executed, but its
+ * re-issue count does not move on; as reissue()), or n for none. */
+static void settle(tsp_machine *m, struct tsp_steady_member *mb, uint32_t n, uint32_t failed)
+{
+    uint32_t i;
+    for (i = 0; i < n; i++) {
+        tsp_queue *q = mb[i].q;
+        uint64_t done = mb[i].in.rep - mb[i].k0, tried = done + (i == failed);
+        q->rep_k = mb[i].in.rep;
+        q->next_cycle = q->rep_base + q->rep_k;  /* delay 1 */
+        q->executed += tried;
+        m->stats.events += tried;
+        m->stats.executed += tried;
+        m->steady_reissues += done;
+    }
+}
 
 /* The members from `from` on go back to the calendar at their next cycle. */
 static int requeue(tsp_machine *m, const struct tsp_steady_member *mb, uint32_t from, uint32_t n)
@@ -67,6 +89,8 @@ static int gather(tsp_machine *m, uint64_t t, const tsp_event_runs *runs, uint64
         if (last < *end)
             *end = last;
         mb->q = q;
+        mb->k0 = q->rep_k;
+        mb->in.rep = q->rep_k;
         mb->cx.m = m;
         mb->cx.chip = m->chips[chip];
         mb->cx.chip_id = chip;
@@ -113,25 +137,23 @@ int tsp_steady_run(tsp_machine *m, uint64_t limit, int *ran)
         e->cur = c;
         m->cycle = c;
         for (i = 0; i < n; i++) {
-            tsp_queue *q = mb[i].q;
             int rc;
             mb[i].cx.cycle = c;
-            mb[i].in.rep = q->rep_k;
-            m->stats.events++;
-            q->executed++;
-            m->stats.executed++;
             if ((rc = mb[i].in.op->exec(&mb[i].cx, &mb[i].in)) != TSP_OK) {
                 /* as reissue(): the failing queue keeps its state and has no event */
-                int rq = requeue(m, mb, 0, i);
+                int rq;
+                settle(m, mb, n, i);
+                rq = requeue(m, mb, 0, i);
                 return rq != TSP_OK ? rq : (rq = requeue(m, mb, i + 1, n)) != TSP_OK ? rq : rc;
             }
-            q->rep_k++;
-            q->next_cycle = c + 1;
-            m->steady_reissues++;
-            if (TSP_UNLIKELY(tsp_events_count(e) != events))
+            mb[i].in.rep++;
+            if (TSP_UNLIKELY(tsp_events_count(e) != events)) {
+                settle(m, mb, n, n);
                 return requeue(m, mb, 0, n);  /* the event loop goes on from here */
+            }
         }
     }
+    settle(m, mb, n, n);
     return requeue(m, mb, 0, n);
 }
 
