@@ -45,13 +45,17 @@ typedef struct {
     const uint8_t *data;       /* the value: d->b[buf], or a MEM row */
 } entry;
 
+/* Counts are bytes: a diagonal holds at most one entry per position (fewer
+ * than 64, so the doubling capacity stops at 64) and at most NONE buffers.
+ * That makes a diag 32 bytes, two to a cache line. */
 typedef struct {
     int64_t k;                 /* the diagonal held in this slot (INT64_MIN: none yet) */
-    uint32_t n, cap;           /* entries, sorted by key */
-    uint32_t nb, capb;         /* buffers in use, allocated */
+    uint8_t n, cap;            /* entries, sorted by key */
+    uint8_t nb, capb;          /* buffers in use, allocated */
     entry *e;
     uint8_t (*b)[TSP_VECTOR_BYTES];
 } diag;
+_Static_assert(TSP_POSITIONS <= 64, "a diagonal's entry counts must fit a byte");
 
 #define RING_MIN (TSP_POSITIONS + TSP_STREAMS_AHEAD)
 #define RING (RING_MIN <= 64 ? 64 : RING_MIN <= 128 ? 128 : RING_MIN <= 256 ? 256 : 512)
