@@ -266,3 +266,42 @@ def test_events_added_inside_a_steady_cycle_hand_it_back_identically():
     assert runs[0][0] == runs[1][0]
     assert runs[0][1] and not runs[1][1]
     assert any("oversubscribed" in msg for msg in runs[0][0][4])
+
+
+# Two chips streaming under `repeat` while a vector crosses the link between them, and
+# chip 1 lines up with the HAC epoch (`deskew`) in the middle: under clock drift and link
+# jitter the steady path must still give the event loop's state.
+TWO_CHIPS = """
+.chip 0
+@0 MEM_W43: read 0, S0W, 1
+@1 MEM_W43: repeat 299, 1
+@0 MEM_W42: read 0, S1W, 1
+@1 MEM_W42: repeat 299, 1
+@2 C2C_W0: send chip1, S0W
+@0 MEM_E0: read 0, S2E, 1
+@1 MEM_E0: repeat 299, 1
+.chip 1
+@0 MEM_W43: read 0, S0W, 1
+@1 MEM_W43: repeat 299, 1
+@0 MEM_E0: read 0, S2E, 1
+@1 MEM_E0: repeat 199, 1
+@201 MEM_E0: deskew
+@{recv} C2C_W0: receive chip0, S1E
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_two_chips_under_drift_and_jitter_are_identical_both_ways(seed):
+    from tspasm.engine import ClockModel
+
+    text = TWO_CHIPS.replace("{recv}", str(2 + 228))
+    program = assemble_text(text, "<two>").program
+    runs = []
+    for steady in (True, False):
+        m = Machine(program, clocks=ClockModel(seed=seed, drift_ppm=50, jitter=True))
+        m.steady_runs = steady
+        while m.run(max_cycles=97) is not StopReason.HALTED:
+            pass
+        runs.append((state(m, (0, 1)), m.steady_reissues()))
+    assert runs[0][0] == runs[1][0]
+    assert runs[0][1] > 0 and runs[1][1] == 0
