@@ -355,6 +355,7 @@ def test_a_custom_topology_is_recorded_link_by_link(tmp_path):
     ({"name": "x", "chips": 2, "links": [[0, 0, 1]]}, "is not [chip_a, port_a, chip_b, port_b, latency]"),
     ({"name": "x", "chips": "2", "links": []}, "expected an integer"),
     ({"name": "x", "chips": 0, "links": []}, "is not a number of chips"),
+    ({"name": "x", "chips": 10**9, "links": []}, "is not a number of chips (1..10440)"),
     ({"name": "x", "chips": 2, "links": [[0, 0, 5, 0, 217]]}, "TOPO section"),
     ({"name": "x", "chips": 1, "links": []}, "code for chip 1, but its topology x has chips 0..0"),
 ])

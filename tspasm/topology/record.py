@@ -44,8 +44,9 @@ def from_record(rec, isa: Isa) -> Topology:
         known = None
     if known is not None and known.chips == chips and list(known.links) == links:
         return known
-    if chips < 1:
-        raise ValueError(f"TOPO chips: {chips} is not a number of chips")
+    most = isa.param("system.max_chips")
+    if not 1 <= chips <= most:
+        raise ValueError(f"TOPO chips: {chips} is not a number of chips (1..{most})")
     try:
         return Topology(rec["name"], chips, tuple(links), isa=isa, chips_per_node=per_node)
     except TopologyError as exc:
