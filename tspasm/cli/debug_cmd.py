@@ -16,6 +16,7 @@ import sys
 from ..asm.assembler import Assembler
 from ..errors import UsageError
 from .clock_args import add_clock_args, clock_model
+from .topology_arg import add_topology_arg
 
 
 def register(sub) -> None:
@@ -24,9 +25,7 @@ def register(sub) -> None:
     p.add_argument("-x", "--commands", metavar="FILE",
                    help="run the debugger commands in FILE (one a line) and exit; status 1 if any failed")
     # the same option and help as `tspasm run`: the Session builds its machine with runner.make_machine
-    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
-                   help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
-                        "(default: the smallest built-in holding the program's chips)")
+    add_topology_arg(p)
     add_clock_args(p)
     p.set_defaults(func=run)
 

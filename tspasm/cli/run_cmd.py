@@ -9,6 +9,7 @@ import numpy as np
 
 from ..runner import RunError, jsonable, load_program, run_program, write_npz
 from .clock_args import add_clock_args, clock_model, nonneg_int
+from .topology_arg import add_topology_arg
 
 
 def register(sub) -> None:
@@ -20,9 +21,7 @@ def register(sub) -> None:
                    help="stop at the first schedule error (default) or record it and carry on")
     p.add_argument("--max-cycles", type=_cycles, metavar="N", default=None,
                    help="stop after at most N cycles (stop reason cycle_limit)")
-    p.add_argument("--topology", metavar="NAME|FILE.toml", default=None,
-                   help="chips and C2C links: single, pair, node, rack, system:R or a custom file "
-                        "(default: the smallest built-in holding the program's chips)")
+    add_topology_arg(p)
     add_clock_args(p)
     p.set_defaults(func=run)
 
