@@ -97,12 +97,15 @@ def test_streaming_kernel_result_matches_numpy_with_steady_runs():
         assert np.array_equal(m.read_mem(0, f"MEM_E{c}", 0, 64), want)
 
 
-def test_one_cycle_steps_never_run_steady():
+def test_one_cycle_steps_match_the_event_loop_cycle_by_cycle():
     program, _, _ = streaming(120, 64)
-    m = loaded_machine(program, True, data=stream_data())
-    while m.step(1) is not StopReason.HALTED:
-        pass
-    assert m.steady_reissues() == 0
+    on, off = loaded_machine(program, True, data=stream_data()), loaded_machine(program, False, data=stream_data())
+    while True:
+        a, b = on.step(1), off.step(1)
+        assert a == b and state(on) == state(off), f"machines differ after cycle {on.cycle}"
+        if a is StopReason.HALTED:
+            break
+    assert on.steady_reissues() > 0 and off.steady_reissues() == 0
 
 
 @pytest.mark.parametrize("tsp", GOLDEN, ids=[p.stem for p in GOLDEN])

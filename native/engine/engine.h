@@ -261,6 +261,9 @@ typedef struct {
 int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs *out);
 void tsp_events_take_issues(tsp_events *e, uint64_t cycle);
 uint64_t tsp_events_first_cycle(const tsp_events *e);
+int tsp_events_peek(const tsp_events *e, tsp_event *out);
+/* One event's effect, as the event loop runs it (machine.c). */
+int tsp_dispatch(tsp_machine *m, const tsp_event *ev);
 /* Every pending event in (cycle, tie) order, malloc'ed (NULL when none or out of memory). */
 tsp_event *tsp_events_sorted(const tsp_events *e);
 void tsp_events_release(tsp_events *e, uint32_t idx);

@@ -206,14 +206,14 @@ int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out)
 }
 
 /* For steady.c.  When the next event of all is an issue in the calendar, at a
- * cycle none of whose issues has been popped yet, with no write and no heap
- * event: that cycle and its issues, as the bucket's two sorted runs (tie order
- * across both is the merge); else 0. */
+ * cycle none of whose issues has been popped yet: that cycle and its issues,
+ * as the bucket's two sorted runs (tie order across both is the merge); else 0. */
 int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs *out)
 {
     const tsp_event *r;
     tsp_bucket *b = ring_first((tsp_events *)e, &r);
-    if (!r || b->ci != 0 || b->ci2 != 0 || b->cw < b->nw || (e->n && e->ev[0].cycle <= r->cycle))
+    if (!r || b->ci != 0 || b->ci2 != 0 || b->ni + b->ni2 == 0 || (r->tie & TSP_TIE_WRITE) ||
+        (e->n && before(&e->ev[0], r)))
         return 0;
     *cycle = r->cycle;
     out->a = b->iss;
@@ -223,14 +223,27 @@ int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs 
     return 1;
 }
 
-/* Take the issues of `cycle` (tsp_events_issue_cycle's) out of the calendar:
- * the caller runs them itself, as if popped. */
+/* Take the issues of `cycle` (tsp_events_issue_cycle's) out of the calendar;
+ * its writes stay. */
 void tsp_events_take_issues(tsp_events *e, uint64_t cycle)
 {
     tsp_bucket *b = &e->ring[cycle & (TSP_RING - 1)];
     e->ring_n -= (b->ni - b->ci) + (b->ni2 - b->ci2);
-    b->ni = b->ci = b->ni2 = b->ci2 = b->nw = b->cw = 0;  /* it held no writes: drained */
+    b->ni = b->ci = b->ni2 = b->ci2 = 0;
     e->cur = cycle;
+}
+
+/* The earliest event, calendar or heap (a copy); 0 when there is none. */
+int tsp_events_peek(const tsp_events *e, tsp_event *out)
+{
+    const tsp_event *r;
+    (void)ring_first((tsp_events *)e, &r);
+    if (e->n && (!r || before(&e->ev[0], r)))
+        r = &e->ev[0];
+    if (!r)
+        return 0;
+    *out = *r;
+    return 1;
 }
 
 /* The cycle of the earliest event, calendar or heap; TSP_NO_CYCLE when none. */

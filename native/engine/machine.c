@@ -238,6 +238,18 @@ static int writes_land(tsp_machine *m, uint64_t limit)
     return 1;
 }
 
+int tsp_dispatch(tsp_machine *m, const tsp_event *ev)
+{
+    int rc;
+    m->stats.events++;
+    m->cycle = ev->cycle;
+    if (!(ev->tie & TSP_TIE_WRITE))
+        return tsp_queue_event(m, (uint32_t)(ev->tie >> 16), (uint32_t)(ev->tie & 0xFFFF), ev->cycle);
+    rc = tsp_land_write(m, ev);
+    tsp_events_release(&m->events, ev->idx);
+    return rc;
+}
+
 int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
 {
     uint64_t limit;
@@ -257,15 +269,7 @@ int tsp_run(tsp_machine *m, uint64_t max_cycles, int *stop)
             continue;
         if (!tsp_events_pop_before(&m->events, limit, &ev))
             break;
-        m->stats.events++;
-        m->cycle = ev.cycle;
-        if (ev.tie & TSP_TIE_WRITE) {
-            rc = tsp_land_write(m, &ev);
-            tsp_events_release(&m->events, ev.idx);
-        } else {
-            rc = tsp_queue_event(m, (uint32_t)(ev.tie >> 16), (uint32_t)(ev.tie & 0xFFFF), ev.cycle);
-        }
-        if (rc != TSP_OK)
+        if ((rc = tsp_dispatch(m, &ev)) != TSP_OK)
             return m->fault = rc;
     }
     if (tsp_events_count(&m->events) == 0 && !writes_land(m, limit)) {
