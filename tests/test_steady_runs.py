@@ -1,7 +1,8 @@
 """Steady repeat runs (native/engine/steady.c) against the event loop.
 
-Cycles where only `repeat n, 1` re-issues happen run outside the event queue.
-That must be invisible: the same program with steady runs on and off gives the
+Queues re-issuing under `repeat n, 1` run outside the event queue, with every
+other event merged in between them in the event loop's order.  That must be
+invisible: the same program with steady runs on and off gives the
 same state hash at every point where a run can stop, the same counters, outputs,
 queue states, hazard log and errors.  Each test also checks that the steady
 path really ran (or, where it must not, that it did not)."""
@@ -123,8 +124,7 @@ def test_golden_programs_are_identical_both_ways(tsp):
 
 # Two MEM slices at one position (MEM_W0 and MEM_W1 sit at position 23) stream onto
 # S0E in the same cycles: every cycle of their repeats clashes, and the clash
-# reports (events) keep steady runs from starting until MEM_W1 moves to S1E; the
-# other queues repeat throughout.
+# reports (events) land in between the re-issues of the queues around them.
 CLASH = """
 .chip 0
 @0 MEM_W0: read 0, S0E, 1
@@ -238,8 +238,8 @@ def test_steady_runs_setting_survives_a_restore():
 
 
 # A `send` repeated every cycle oversubscribes its link (a warning in warn mode),
-# and each re-issue puts a flit in flight: an event added from inside a steady
-# cycle, which hands the rest of that cycle back to the event loop.
+# and each re-issue puts a flit in flight: events added from inside a steady run,
+# which the run itself must land at their cycles.
 FLITS = """
 .chip 0
 @0 MEM_W43: read 0, S0W, 1
