@@ -211,9 +211,9 @@ class Machine:
 
     @property
     def steady_runs(self) -> bool:
-        """Whether cycles where only `repeat n, 1` re-issues happen run outside the
-        event loop (native/engine/steady.c; on by default).  The machine state is the
-        same either way: switching it off is for checking exactly that."""
+        """Whether queues re-issuing under `repeat n, 1` run outside the event loop, with
+        the other events merged in between (native/engine/steady.c; on by default).  The
+        machine state is the same either way: switching it off is for checking exactly that."""
         return self._steady_runs
 
     @steady_runs.setter
