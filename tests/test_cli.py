@@ -11,6 +11,7 @@ import pytest
 
 from tspasm import assemble_file, assemble_text, default_isa
 from tspasm.asm.printer import format_instruction
+from cli_helpers import run_cli as run
 from tspasm.cli.main import main
 from tspasm.image import read_file, write_bytes, write_file
 
@@ -41,12 +42,6 @@ def src(tmp_path):
 @pytest.fixture(autouse=True)
 def no_debug(monkeypatch):
     monkeypatch.delenv("TSPASM_DEBUG", raising=False)
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_no_traceback(text: str) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tspasm import assemble_file, write_file
+from cli_helpers import run_cli
 from tspasm.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +42,7 @@ def bad(tmp_path):
 
 
 def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, *argv)
     assert "Traceback" not in out + err and 'File "' not in out + err
     return code, out, err
 

@@ -17,7 +17,7 @@ import pytest
 from prompt_toolkit.document import Document
 
 from tspasm import assemble_file
-from tspasm.cli.main import main
+from cli_helpers import run_cli
 from tspasm.debug import context
 from tspasm.debug.repl import DebugCompleter, candidates
 from tspasm.debug.session import Session
@@ -199,12 +199,6 @@ def test_session_on_a_named_topology_keeps_it_across_replays(asm):
     assert s.machine.cycle == 219                  # same latency on node: same stops as on pair
     s.execute("goto 0")                            # a fresh machine: still node
     assert s.machine.topology.name == "node" and len(s.execute("info links").splitlines()) == 14
-
-
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_debug_topology_node_runs_the_program(capsys, tmp_path):

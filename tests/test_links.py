@@ -15,7 +15,7 @@ import pytest
 from tspasm import AssemblyError, ImageError, UsageError, assemble_file, assemble_text, default_isa
 from tspasm.asm.links import default_topology
 from tspasm.asm.printer import format_instruction
-from tspasm.cli.main import main
+from cli_helpers import run_cli
 from tspasm.image.disasm import disassemble
 from tspasm.image.timeline import program_timeline
 from tspasm.engine import Machine
@@ -508,12 +508,6 @@ def test_disassembly_without_the_topology_that_releases_a_sync_says_so(tmp_path)
             "for its chips; if the program was assembled for another, give it: tspasm disasm --topology)")):
         disassemble(image, ISA)
     assert "@999 VXM0: nop 1" in disassemble(image, ISA, topology=str(far))
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_cli_asm_and_check_take_a_topology(capsys, tmp_path):

@@ -253,14 +253,13 @@ int tsp_events_push_flit(tsp_events *e, uint64_t cycle, uint64_t seq, tsp_pendin
 static inline size_t tsp_events_count(const tsp_events *e) { return e->n + e->ring_n; }
 /* Pop the next event into *out if there is one before cycle `limit`; else 0. */
 int tsp_events_pop_before(tsp_events *e, uint64_t limit, tsp_event *out);
-/* Steady repeat runs (steady.c) look at the calendar through these three. */
+/* Steady repeat runs (steady.c) look at the calendar through these. */
 typedef struct {
     const tsp_event *a, *b;    /* a bucket's two sorted runs of issues */
     uint32_t na, nb;
 } tsp_event_runs;
 int tsp_events_issue_cycle(const tsp_events *e, uint64_t *cycle, tsp_event_runs *out);
 void tsp_events_take_issues(tsp_events *e, uint64_t cycle);
-uint64_t tsp_events_first_cycle(const tsp_events *e);
 int tsp_events_peek(const tsp_events *e, tsp_event *out);
 /* One event's effect, as the event loop runs it (machine.c). */
 int tsp_dispatch(tsp_machine *m, const tsp_event *ev);

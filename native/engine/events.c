@@ -246,19 +246,6 @@ int tsp_events_peek(const tsp_events *e, tsp_event *out)
     return 1;
 }
 
-/* The cycle of the earliest event, calendar or heap; TSP_NO_CYCLE when none. */
-uint64_t tsp_events_first_cycle(const tsp_events *e)
-{
-    const tsp_event *r;
-    uint64_t first = TSP_NO_CYCLE;
-    (void)ring_first((tsp_events *)e, &r);
-    if (r)
-        first = r->cycle;
-    if (e->n && e->ev[0].cycle < first)
-        first = e->ev[0].cycle;
-    return first;
-}
-
 int tsp_events_push_issue(tsp_events *e, uint64_t cycle, uint32_t chip, uint32_t slot)
 {
     uint64_t tie = ((uint64_t)chip << 16) | slot;

@@ -293,13 +293,6 @@ __attribute__((target("avx2"))) static int i8_avx2(tsp_vop op, int sat, const ui
     }
 }
 
-static int has_avx2(void)
-{
-    static int known = -1;  /* benign race: every thread stores the same answer */
-    if (known < 0)
-        known = __builtin_cpu_supports("avx2") ? 1 : 0;
-    return known;
-}
 #endif
 
 int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *restrict a, const uint8_t *restrict b,
@@ -307,7 +300,7 @@ int tsp_vxm_i8(tsp_vop op, int sat, unsigned cond, const uint8_t *restrict a, co
 {
     unsigned l;
 #if defined(TSP_HAVE_AVX2_PATH)
-    if (has_avx2() && i8_avx2(op, sat, a, b, out))
+    if (__builtin_cpu_supports("avx2") && i8_avx2(op, sat, a, b, out))  /* a flag libgcc sets at load */
         return 1;
 #endif
 #if defined(__SSE4_1__)

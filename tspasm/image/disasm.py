@@ -48,14 +48,9 @@ def _quote(s: str) -> str:
 def _recorded_topology(topo, isa: Isa) -> str:
     """The `.topology` line for a topology recorded in the image: a built-in by name; a custom
     one has no file to name, so it becomes a comment saying what --topology must give."""
-    from ..topology import builtin
-    from ..errors import UsageError
+    from ..topology import builtin_like
 
-    try:
-        same = builtin(topo.name, isa)
-    except UsageError:
-        same = None
-    if same is not None and same.chips == topo.chips and same.links == topo.links:
+    if builtin_like(topo.name, topo.chips, topo.links, isa) is not None:
         return f".topology {topo.name}"
     return (f"; assembled for the custom topology {topo.name!r} ({topo.chips} chips, {len(topo.links)} links); "
             f"reassemble with --topology FILE.toml")

@@ -48,7 +48,7 @@ def _pieces(program: Program) -> list:
     sections.append((b"FILE", 0, [_json(program.files)]))
     sections.append((b"LINE", 0, [memoryview(np.ascontiguousarray(program.lines, LINE_DTYPE)).cast("B")]))
     if program.topology is not None:
-        from ..topology.record import to_record
+        from .topo_section import to_record
 
         sections.append((b"TOPO", 0, [_json(to_record(program.topology))]))
     offset = _HEADER.size + _ENTRY.size * len(sections)
@@ -132,10 +132,10 @@ def read_bytes(blob: bytes, isa=None, name: str = "<image>") -> Program:
     return program
 
 
-def _int(x) -> int:
-    """A JSON integer, strictly (not a bool, float or string)."""
+def _int(x, what: str | None = None) -> int:
+    """A JSON integer, strictly (not a bool, float or string); `what` names it in the error."""
     if type(x) is not int:
-        raise ValueError(f"expected an integer, got {x!r:.40}")
+        raise ValueError(f"{what + ': ' if what else ''}expected an integer, got {x!r:.40}")
     return x
 
 
@@ -199,7 +199,7 @@ def _decode(sections, fingerprint: str, isa) -> Program:
     topology = None
     if b"TOPO" in sections:
         from ..isa import default_isa
-        from ..topology.record import from_record
+        from .topo_section import from_record
 
         topology = from_record(json.loads(_one(sections, b"TOPO")), isa or default_isa())
     return Program(fingerprint, code, data, outputs, symbols, files, lines, topology)

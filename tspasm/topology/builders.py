@@ -172,3 +172,13 @@ def builtin(name: str, isa: Isa | None = None) -> Topology:
         return system(int(m.group(1)), isa)
     raise UsageError(f"unknown topology {name!r}; the built-in topologies are single, pair, node, "
                      f"rack and system:R with R = 1..{rmax} (or give a FILE.toml)")
+
+
+def builtin_like(name: str, chips: int, links, isa: Isa | None = None) -> Topology | None:
+    """The built-in topology called `name` if it has exactly these chips and links, else None
+    (a custom topology that happens to reuse a built-in's name)."""
+    try:
+        known = builtin(name, isa)
+    except UsageError:
+        return None
+    return known if known.chips == chips and tuple(known.links) == tuple(links) else None

@@ -8,10 +8,10 @@ symmetries), anything else becomes a custom Topology checked like a TOML file.
 """
 from __future__ import annotations
 
-from ..errors import TopologyError, UsageError
+from ..errors import TopologyError
 from ..isa.model import Isa
-from .builders import builtin
-from .model import Link, Topology
+from ..topology import Link, Topology, builtin_like
+from .tspo import _int
 
 
 def to_record(topology: Topology) -> dict:
@@ -19,30 +19,21 @@ def to_record(topology: Topology) -> dict:
             "links": [list(link) for link in topology.links]}
 
 
-def _int(x, what: str) -> int:
-    if type(x) is not int:
-        raise ValueError(f"TOPO {what}: expected an integer, got {x!r:.40}")
-    return x
-
-
 def from_record(rec, isa: Isa) -> Topology:
     """ValueError (the image reader's "malformed section") for anything that is not a legal topology."""
     if not isinstance(rec, dict) or not isinstance(rec.get("name"), str) or not isinstance(rec.get("links"), list):
         raise ValueError("TOPO section is not a topology record")
-    chips = _int(rec.get("chips"), "chips")
+    chips = _int(rec.get("chips"), "TOPO chips")
     per_node = rec.get("chips_per_node")
     if per_node is not None:
-        per_node = _int(per_node, "chips_per_node")
+        per_node = _int(per_node, "TOPO chips_per_node")
     links = []
     for i, link in enumerate(rec["links"]):
         if not isinstance(link, list) or len(link) != 5:
             raise ValueError(f"TOPO links[{i}] is not [chip_a, port_a, chip_b, port_b, latency]")
-        links.append(Link(*(_int(v, f"links[{i}]") for v in link)))
-    try:
-        known = builtin(rec["name"], isa)
-    except UsageError:
-        known = None
-    if known is not None and known.chips == chips and list(known.links) == links:
+        links.append(Link(*(_int(v, f"TOPO links[{i}]") for v in link)))
+    known = builtin_like(rec["name"], chips, links, isa)
+    if known is not None:
         return known
     most = isa.param("system.max_chips")
     if not 1 <= chips <= most:
